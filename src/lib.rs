@@ -1,0 +1,8 @@
+//! pkirun: a runtime for Rhai scripts that issue TLS certificates.
+//!
+//! Layers, data flowing one way: the CLI (`main.rs`) → [`script`] (Rhai bindings) →
+//! [`pki`] (the pure PKI core) and [`workspace`] (files under a root directory).
+
+pub mod pki;
+pub mod script;
+pub mod workspace;

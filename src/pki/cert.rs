@@ -1,0 +1,282 @@
+//! Certificates: DER/PEM in and out, the fields callers need, and the TBS encoder every
+//! signing path goes through.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use const_oid::AssociatedOid;
+use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, UintRef, UtcTime};
+use der::{Decode, Encode, Sequence};
+use sha2::{Digest, Sha256};
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName, SubjectKeyIdentifier};
+use x509_cert::time::{Time, Validity};
+
+use super::error::{Error, Result};
+use super::key::{Key, SignatureAlgorithm};
+use super::name::DistinguishedName;
+use super::pem;
+use super::san::San;
+
+/// A parsed certificate, kept with its exact DER.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    der: Vec<u8>,
+    parsed: x509_cert::Certificate,
+}
+
+impl PartialEq for Certificate {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+
+impl Certificate {
+    /// Parses DER.
+    ///
+    /// # Errors
+    /// Undecodable DER.
+    pub fn from_der(der: &[u8]) -> Result<Self> {
+        let parsed = x509_cert::Certificate::from_der(der)
+            .map_err(|e| Error::InvalidCertificate(e.to_string()))?;
+        Ok(Certificate {
+            der: der.to_vec(),
+            parsed,
+        })
+    }
+
+    /// Parses the first `CERTIFICATE` block of PEM text.
+    ///
+    /// # Errors
+    /// Malformed PEM, no certificate block, or undecodable DER.
+    pub fn from_pem(text: &[u8]) -> Result<Self> {
+        Self::from_der(&pem::first_block(text, "CERTIFICATE", "certificate")?)
+    }
+
+    /// The DER encoding.
+    #[must_use]
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// PEM text (`-----BEGIN CERTIFICATE-----`).
+    #[must_use]
+    pub fn pem(&self) -> String {
+        pem::encode("CERTIFICATE", &self.der)
+    }
+
+    fn tbs(&self) -> &x509_cert::TbsCertificate {
+        self.parsed.tbs_certificate()
+    }
+
+    /// The subject's exact DER (used as the issuer of certificates this one signs, byte for
+    /// byte, as Go's chain builder requires).
+    ///
+    /// # Errors
+    /// Never for a parsed certificate.
+    pub fn subject_der(&self) -> Result<Vec<u8>> {
+        Ok(self.tbs().subject().to_der()?)
+    }
+
+    /// The issuer's exact DER.
+    ///
+    /// # Errors
+    /// Never for a parsed certificate.
+    pub fn issuer_der(&self) -> Result<Vec<u8>> {
+        Ok(self.tbs().issuer().to_der()?)
+    }
+
+    /// The subject as a [`DistinguishedName`].
+    ///
+    /// # Errors
+    /// Never for a parsed certificate.
+    pub fn subject(&self) -> Result<DistinguishedName> {
+        DistinguishedName::from_der(&self.subject_der()?)
+    }
+
+    /// The issuer as a [`DistinguishedName`].
+    ///
+    /// # Errors
+    /// Never for a parsed certificate.
+    pub fn issuer(&self) -> Result<DistinguishedName> {
+        DistinguishedName::from_der(&self.issuer_der()?)
+    }
+
+    /// The DER `SubjectPublicKeyInfo`.
+    ///
+    /// # Errors
+    /// Never for a parsed certificate.
+    pub fn public_key_der(&self) -> Result<Vec<u8>> {
+        Ok(self.tbs().subject_public_key_info().to_der()?)
+    }
+
+    /// The serial number's big-endian bytes.
+    #[must_use]
+    pub fn serial(&self) -> &[u8] {
+        self.tbs().serial_number().as_bytes()
+    }
+
+    /// The serial number as lowercase hex without separators.
+    #[must_use]
+    pub fn serial_hex(&self) -> String {
+        hex::encode(self.serial())
+    }
+
+    /// notAfter as a UNIX time.
+    #[must_use]
+    pub fn not_after(&self) -> SystemTime {
+        self.tbs().validity().not_after.to_system_time()
+    }
+
+    /// notBefore as a UNIX time.
+    #[must_use]
+    pub fn not_before(&self) -> SystemTime {
+        self.tbs().validity().not_before.to_system_time()
+    }
+
+    /// All extensions, in certificate order.
+    #[must_use]
+    pub fn extensions(&self) -> &[Extension] {
+        self.tbs().extensions().map_or(&[], Vec::as_slice)
+    }
+
+    fn extension<T: for<'a> Decode<'a> + AssociatedOid>(&self) -> Option<(bool, T)> {
+        self.extensions()
+            .iter()
+            .find(|e| e.extn_id == T::OID)
+            .and_then(|e| Some((e.critical, T::from_der(e.extn_value.as_bytes()).ok()?)))
+    }
+
+    /// True when basicConstraints says `CA:TRUE`.
+    #[must_use]
+    pub fn is_ca(&self) -> bool {
+        self.extension::<BasicConstraints>()
+            .is_some_and(|(_, bc)| bc.ca)
+    }
+
+    /// The subjectKeyIdentifier, if present.
+    #[must_use]
+    pub fn subject_key_id(&self) -> Option<Vec<u8>> {
+        self.extension::<SubjectKeyIdentifier>()
+            .map(|(_, ski)| ski.0.as_bytes().to_vec())
+    }
+
+    /// The subject alternative names pkirun understands (DNS, IP, URI, email).
+    #[must_use]
+    pub fn sans(&self) -> Vec<San> {
+        self.extension::<SubjectAltName>()
+            .map(|(_, san)| san.0.iter().filter_map(San::from_general_name).collect())
+            .unwrap_or_default()
+    }
+
+    /// SHA-256 fingerprint as uppercase colon-separated hex (as `openssl x509 -fingerprint`).
+    #[must_use]
+    pub fn fingerprint_sha256(&self) -> String {
+        colon_hex(&Sha256::digest(&self.der), true)
+    }
+}
+
+/// Formats bytes as `AB:CD:...` (upper) or `ab:cd:...` (lower).
+#[must_use]
+pub fn colon_hex(bytes: &[u8], upper: bool) -> String {
+    bytes
+        .iter()
+        .map(|b| {
+            if upper {
+                format!("{b:02X}")
+            } else {
+                format!("{b:02x}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[derive(Sequence)]
+struct TbsOut<'a> {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    version: u8,
+    serial: UintRef<'a>,
+    signature: AnyRef<'a>,
+    issuer: AnyRef<'a>,
+    validity: Validity,
+    subject: AnyRef<'a>,
+    spki: AnyRef<'a>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<Vec<Extension>>,
+}
+
+#[derive(Sequence)]
+pub(crate) struct SignedOut<'a> {
+    pub(crate) tbs: AnyRef<'a>,
+    pub(crate) algorithm: AnyRef<'a>,
+    pub(crate) signature: BitStringRef<'a>,
+}
+
+/// Converts a UNIX time to an X.509 `Time`: UTCTime through 2049, GeneralizedTime after, as
+/// RFC 5280 requires.
+///
+/// # Errors
+/// Times before 1970 or after 9999.
+pub fn x509_time(t: SystemTime) -> Result<Time> {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let d = Duration::from_secs(d.as_secs());
+    const Y2050: u64 = 2_524_608_000;
+    Ok(if d.as_secs() < Y2050 {
+        Time::UtcTime(UtcTime::from_unix_duration(d)?)
+    } else {
+        Time::GeneralTime(GeneralizedTime::from_unix_duration(d)?)
+    })
+}
+
+/// The fields of a certificate before it is signed.
+#[derive(Debug)]
+pub(crate) struct TbsFields<'a> {
+    pub(crate) serial: &'a [u8],
+    pub(crate) issuer_der: &'a [u8],
+    pub(crate) subject_der: &'a [u8],
+    pub(crate) spki_der: &'a [u8],
+    pub(crate) not_before: SystemTime,
+    pub(crate) not_after: SystemTime,
+    pub(crate) extensions: Vec<Extension>,
+}
+
+/// Encodes and signs a certificate with `signer`.
+pub(crate) fn sign_certificate(fields: TbsFields<'_>, signer: &Key) -> Result<Certificate> {
+    let alg: SignatureAlgorithm = signer.signature_algorithm();
+    let alg_der = alg.to_der()?;
+    let tbs = TbsOut {
+        version: 2,
+        serial: UintRef::new(fields.serial)?,
+        signature: AnyRef::from_der(&alg_der)?,
+        issuer: AnyRef::from_der(fields.issuer_der)?,
+        validity: Validity::new(x509_time(fields.not_before)?, x509_time(fields.not_after)?),
+        subject: AnyRef::from_der(fields.subject_der)?,
+        spki: AnyRef::from_der(fields.spki_der)?,
+        extensions: (!fields.extensions.is_empty()).then_some(fields.extensions),
+    }
+    .to_der()?;
+    let signature = signer.sign(&tbs)?;
+    let der = SignedOut {
+        tbs: AnyRef::from_der(&tbs)?,
+        algorithm: AnyRef::from_der(&alg_der)?,
+        signature: BitStringRef::from_bytes(&signature)?,
+    }
+    .to_der()?;
+    Certificate::from_der(&der)
+}
+
+/// Formats a time as RFC 3339 UTC with seconds, e.g. `2026-11-23T21:00:00Z`.
+#[must_use]
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|dt| {
+            dt.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{secs}"))
+}

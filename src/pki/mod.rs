@@ -1,0 +1,27 @@
+//! The PKI core: keys, names, SANs, profiles, CSRs, CAs and inspection. No Rhai, no printing,
+//! no file system: callers hand in bytes and get bytes back.
+
+mod ca;
+mod cert;
+mod csr;
+mod error;
+pub mod ext;
+pub mod inspect;
+mod key;
+mod name;
+pub mod pem;
+pub mod profile;
+mod pubkey;
+mod san;
+
+pub use ca::{Ca, random_serial};
+pub use cert::{Certificate, colon_hex, rfc3339, x509_time};
+pub use csr::{Csr, CsrParams};
+pub use error::{Error, Result};
+pub use key::{Key, KeyFormat, KeySpec, SignatureAlgorithm, describe_spec, key_identifier_of_spki};
+pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
+pub use profile::{
+    AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Usages, Validity,
+};
+pub use pubkey::PublicKey;
+pub use san::{San, validate_dns};

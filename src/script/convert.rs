@@ -1,0 +1,408 @@
+//! Converting Rhai values (maps, arrays, strings) into core types, with errors that name the
+//! option at fault.
+
+use rhai::{Array, Dynamic, Map};
+
+use crate::pki::{
+    AuthorityKeyId, BasicConstraints, CANONICAL_ORDER, CopyExtensions, DistinguishedName,
+    PolicyRule, Profile, San, Usages, Validity,
+};
+
+/// A conversion error message (becomes a script runtime error at the call's position).
+pub type ConvResult<T> = Result<T, String>;
+
+/// Reads a value as a list of strings: an array of strings, or one comma-separated string.
+///
+/// # Errors
+/// Anything else, naming `field`.
+pub fn string_list(field: &str, v: &Dynamic) -> ConvResult<Vec<String>> {
+    if let Some(s) = v.clone().try_cast::<rhai::ImmutableString>() {
+        return Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect());
+    }
+    if let Some(arr) = v.clone().try_cast::<Array>() {
+        return arr
+            .into_iter()
+            .map(|x| {
+                x.into_immutable_string()
+                    .map(|s| s.to_string())
+                    .map_err(|t| format!("`{field}`: expected strings, found {t}"))
+            })
+            .collect();
+    }
+    Err(format!(
+        "`{field}`: expected an array of strings or a comma-separated string, found {}",
+        v.type_name()
+    ))
+}
+
+fn string(field: &str, v: &Dynamic) -> ConvResult<String> {
+    v.clone()
+        .into_immutable_string()
+        .map(|s| s.to_string())
+        .map_err(|t| format!("`{field}`: expected a string, found {t}"))
+}
+
+fn int(field: &str, v: &Dynamic) -> ConvResult<i64> {
+    if let Ok(i) = v.as_int() {
+        return Ok(i);
+    }
+    if let Ok(s) = v.clone().into_immutable_string() {
+        if let Ok(i) = s.trim().parse() {
+            return Ok(i);
+        }
+    }
+    Err(format!(
+        "`{field}`: expected an integer, found {}",
+        v.type_name()
+    ))
+}
+
+fn boolean(field: &str, v: &Dynamic) -> ConvResult<bool> {
+    if let Ok(b) = v.as_bool() {
+        return Ok(b);
+    }
+    match v.clone().into_immutable_string().as_deref().map(str::trim) {
+        Ok("true" | "yes" | "1") => Ok(true),
+        Ok("false" | "no" | "0") => Ok(false),
+        _ => Err(format!(
+            "`{field}`: expected true or false, found {}",
+            v.type_name()
+        )),
+    }
+}
+
+/// Checks that `opts` has only `known` keys, so a typo is an error rather than ignored.
+///
+/// # Errors
+/// The first unknown key, with the list of known ones.
+pub fn check_keys(what: &str, opts: &Map, known: &[&str]) -> ConvResult<()> {
+    for k in opts.keys() {
+        if !known.contains(&k.as_str()) {
+            return Err(format!(
+                "{what}: unknown option `{k}` (known: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a subject: a string (`"/O=x/CN=y"` or `"O=x, CN=y"`), a map (`#{ O: "x", CN: "y" }`,
+/// written in the canonical order C, ST, L, O, OU, CN; a value may be an array for several OU),
+/// or an array of `"F=V"` strings / `[F, V]` pairs kept in the order given.
+///
+/// # Errors
+/// An unknown field or an invalid value.
+pub fn subject(v: &Dynamic) -> ConvResult<DistinguishedName> {
+    let err = |e: crate::pki::Error| format!("`subject`: {e}");
+    if v.is_unit() {
+        return Ok(DistinguishedName::new());
+    }
+    if let Some(s) = v.clone().try_cast::<rhai::ImmutableString>() {
+        return DistinguishedName::parse(&s).map_err(err);
+    }
+    let mut dn = DistinguishedName::new();
+    if let Some(map) = v.clone().try_cast::<Map>() {
+        for k in map.keys() {
+            if !CANONICAL_ORDER.iter().any(|c| c.eq_ignore_ascii_case(k)) {
+                let mut probe = DistinguishedName::new();
+                probe.push(k, "x").map_err(err)?;
+                return Err(format!(
+                    "`subject`: field `{k}` has no canonical position in a map; give the subject as an array of \"F=V\" strings to order it"
+                ));
+            }
+        }
+        for field in CANONICAL_ORDER {
+            let Some(val) = map
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(field))
+                .map(|(_, v)| v)
+            else {
+                continue;
+            };
+            for value in string_list_raw(field, val)? {
+                dn.push(field, &value).map_err(err)?;
+            }
+        }
+        return Ok(dn);
+    }
+    if let Some(arr) = v.clone().try_cast::<Array>() {
+        for item in arr {
+            if let Some(pair) = item.clone().try_cast::<Array>() {
+                if pair.len() != 2 {
+                    return Err("`subject`: pairs must be [FIELD, VALUE]".into());
+                }
+                dn.push(&string("subject", &pair[0])?, &string("subject", &pair[1])?)
+                    .map_err(err)?;
+            } else {
+                let s = string("subject", &item)?;
+                let (k, val) = s
+                    .split_once('=')
+                    .ok_or_else(|| format!("`subject`: `{s}` is not FIELD=VALUE"))?;
+                dn.push(k.trim(), val.trim()).map_err(err)?;
+            }
+        }
+        return Ok(dn);
+    }
+    Err(format!(
+        "`subject`: expected a string, map or array, found {}",
+        v.type_name()
+    ))
+}
+
+/// A list of values without comma splitting (a subject value may contain commas).
+fn string_list_raw(field: &str, v: &Dynamic) -> ConvResult<Vec<String>> {
+    if v.is_array() {
+        string_list(field, v)
+    } else {
+        Ok(vec![string(field, v)?])
+    }
+}
+
+/// Reads SANs from an array or comma-separated string.
+///
+/// # Errors
+/// An invalid SAN, naming it.
+pub fn sans(field: &str, v: &Dynamic) -> ConvResult<Vec<San>> {
+    string_list(field, v)?
+        .iter()
+        .map(|s| San::parse(s).map_err(|e| format!("`{field}`: {e}")))
+        .collect()
+}
+
+/// Parses openssl's basicConstraints syntax: `critical,CA:true,pathlen:1` or `CA:FALSE`.
+fn basic_constraints_str(s: &str) -> ConvResult<BasicConstraints> {
+    let mut bc = BasicConstraints {
+        ca: false,
+        path_len: None,
+        critical: false,
+    };
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let lower = part.to_ascii_lowercase();
+        match lower.split_once(':') {
+            None if lower == "critical" => bc.critical = true,
+            Some(("ca", v)) => {
+                bc.ca = match v {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(format!(
+                            "`basic_constraints`: `{part}` (expected CA:true or CA:false)"
+                        ));
+                    }
+                }
+            }
+            Some(("pathlen", v)) => {
+                bc.path_len = Some(v.parse().map_err(|_| {
+                    format!("`basic_constraints`: `{part}`: pathlen must be 0-255")
+                })?);
+            }
+            _ => return Err(format!("`basic_constraints`: unknown part `{part}`")),
+        }
+    }
+    Ok(bc)
+}
+
+fn basic_constraints(v: &Dynamic) -> ConvResult<Option<BasicConstraints>> {
+    if v.is_unit() {
+        return Ok(None);
+    }
+    if let Ok(false) = v.as_bool() {
+        return Ok(None);
+    }
+    if let Some(s) = v.clone().try_cast::<rhai::ImmutableString>() {
+        return basic_constraints_str(&s).map(Some);
+    }
+    let map = v
+        .clone()
+        .try_cast::<Map>()
+        .ok_or("`basic_constraints`: expected a map #{ ca: true, pathlen: 1, critical: true } or a string \"critical,CA:true,pathlen:1\"")?;
+    check_keys("`basic_constraints`", &map, &["ca", "pathlen", "critical"])?;
+    let path_len = match map.get("pathlen") {
+        Some(p) if !p.is_unit() => Some(
+            u8::try_from(int("basic_constraints.pathlen", p)?)
+                .map_err(|_| "`basic_constraints.pathlen`: must be 0-255".to_string())?,
+        ),
+        _ => None,
+    };
+    Ok(Some(BasicConstraints {
+        ca: map
+            .get("ca")
+            .map_or(Ok(false), |b| boolean("basic_constraints.ca", b))?,
+        path_len,
+        critical: map
+            .get("critical")
+            .map_or(Ok(true), |b| boolean("basic_constraints.critical", b))?,
+    }))
+}
+
+/// Option names that describe a signing profile.
+pub const PROFILE_KEYS: &[&str] = &[
+    "profile",
+    "days",
+    "hours",
+    "expiry",
+    "key_usage",
+    "ext_key_usage",
+    "usages",
+    "basic_constraints",
+    "copy_extensions",
+    "policy",
+    "san_critical",
+    "authority_key_id",
+    "subject_key_id",
+    "backdate",
+];
+
+/// Builds a [`Profile`] from script options: `profile` (a built-in name) first, then every
+/// other option overrides it.
+///
+/// # Errors
+/// An invalid value, naming the option.
+pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
+    fn pe(field: &'static str) -> impl Fn(crate::pki::Error) -> String {
+        move |e| format!("`{field}`: {e}")
+    }
+    let mut p = match opts.get("profile") {
+        Some(name) => Profile::named(&string("profile", name)?).map_err(|e| e.to_string())?,
+        None => base,
+    };
+    if let Some(v) = opts.get("days") {
+        p.validity = Validity::days(int("days", v)?).map_err(pe("days"))?;
+    }
+    if let Some(v) = opts.get("hours") {
+        p.validity = Validity::hours(int("hours", v)?).map_err(pe("hours"))?;
+    }
+    if let Some(v) = opts.get("expiry") {
+        p.validity = Validity::parse(&string("expiry", v)?).map_err(pe("expiry"))?;
+    }
+    if let Some(v) = opts.get("key_usage") {
+        let (ku, crit) =
+            Usages::parse_key_usage(&string_list("key_usage", v)?).map_err(pe("key_usage"))?;
+        p.key_usage = ku;
+        p.key_usage_critical = crit;
+    }
+    if let Some(v) = opts.get("ext_key_usage") {
+        let (eku, crit) = Usages::parse_ext_key_usage(&string_list("ext_key_usage", v)?)
+            .map_err(pe("ext_key_usage"))?;
+        p.ext_key_usage = eku;
+        p.ext_key_usage_critical = crit;
+    }
+    if let Some(v) = opts.get("usages") {
+        let u = Usages::parse_mixed(&string_list("usages", v)?).map_err(pe("usages"))?;
+        p.key_usage = u.key_usage;
+        p.ext_key_usage = u.ext_key_usage;
+        p.key_usage_critical = u.critical || !p.key_usage.is_empty();
+    }
+    if let Some(v) = opts.get("basic_constraints") {
+        p.basic_constraints = basic_constraints(v)?;
+    }
+    if let Some(v) = opts.get("copy_extensions") {
+        p.copy_extensions = if let Ok(b) = v.as_bool() {
+            if b {
+                CopyExtensions::Copy
+            } else {
+                CopyExtensions::None
+            }
+        } else {
+            CopyExtensions::parse(&string("copy_extensions", v)?).map_err(|e| e.to_string())?
+        };
+    }
+    if let Some(v) = opts.get("policy") {
+        p.policy = policy(v)?;
+    }
+    if let Some(v) = opts.get("san_critical") {
+        p.san_critical = Some(boolean("san_critical", v)?);
+    }
+    if let Some(v) = opts.get("authority_key_id") {
+        p.authority_key_id = if let Ok(b) = v.as_bool() {
+            if b {
+                AuthorityKeyId::KeyId
+            } else {
+                AuthorityKeyId::None
+            }
+        } else {
+            match string("authority_key_id", v)?.replace(' ', "").as_str() {
+                "keyid" | "keyid:always" => AuthorityKeyId::KeyId,
+                "keyid,issuer" | "keyid,issuer:always" | "keyid:always,issuer:always" => {
+                    AuthorityKeyId::KeyIdAndIssuer
+                }
+                "none" => AuthorityKeyId::None,
+                other => {
+                    return Err(format!(
+                        "`authority_key_id`: `{other}` (expected keyid, keyid,issuer:always or none)"
+                    ));
+                }
+            }
+        };
+    }
+    if let Some(v) = opts.get("subject_key_id") {
+        p.subject_key_id = boolean("subject_key_id", v)?;
+    }
+    if let Some(v) = opts.get("backdate") {
+        p.backdate_seconds = u64::try_from(int("backdate", v)?)
+            .map_err(|_| "`backdate`: must be zero or more seconds".to_string())?;
+    }
+    Ok(p)
+}
+
+fn policy(v: &Dynamic) -> ConvResult<Vec<(String, PolicyRule)>> {
+    let pe = |e: crate::pki::Error| e.to_string();
+    let mut out = Vec::new();
+    if let Some(map) = v.clone().try_cast::<Map>() {
+        for field in CANONICAL_ORDER {
+            if let Some((k, rule)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(field)) {
+                out.push((
+                    (*field).to_string(),
+                    PolicyRule::parse(k, &string("policy", rule)?).map_err(pe)?,
+                ));
+            }
+        }
+        if out.len() != map.len() {
+            return Err(format!(
+                "`policy`: unknown field (known: {})",
+                CANONICAL_ORDER.join(", ")
+            ));
+        }
+        return Ok(out);
+    }
+    for item in string_list("policy", v)? {
+        let (k, rule) = item
+            .split_once('=')
+            .ok_or_else(|| format!("`policy`: `{item}` is not FIELD=RULE"))?;
+        out.push((
+            k.trim().to_string(),
+            PolicyRule::parse(k, rule).map_err(pe)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads an optional boolean option.
+///
+/// # Errors
+/// A non-boolean value.
+pub fn opt_bool(opts: &Map, key: &str) -> ConvResult<Option<bool>> {
+    opts.get(key).map(|v| boolean(key, v)).transpose()
+}
+
+/// Reads an optional integer option.
+///
+/// # Errors
+/// A non-integer value.
+pub fn opt_int(opts: &Map, key: &str) -> ConvResult<Option<i64>> {
+    opts.get(key).map(|v| int(key, v)).transpose()
+}
+
+/// Reads an optional string option.
+///
+/// # Errors
+/// A non-string value.
+pub fn opt_string(opts: &Map, key: &str) -> ConvResult<Option<String>> {
+    opts.get(key).map(|v| string(key, v)).transpose()
+}

@@ -1,0 +1,229 @@
+//! The Rhai binding layer: an engine with every pkirun function registered, `-D` parameters,
+//! the embedded `stdlib/` modules, and errors that point at `file:line:column`.
+
+mod bindings;
+pub mod convert;
+mod stdlib;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
+
+use crate::workspace::Workspace;
+
+/// What a script run needs from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-D name=value` pairs, later ones winning.
+    pub params: BTreeMap<String, String>,
+    /// `--allow-exec`: let `exec()` run external commands.
+    pub allow_exec: bool,
+    /// `--threads N` for batch signing (`None`: all cores).
+    pub threads: Option<usize>,
+    /// `--quiet`: no progress bar.
+    pub quiet: bool,
+    /// `--force`: existing files may be overwritten (scripts can ask with `force()`).
+    pub force: bool,
+}
+
+/// State shared by every registered function.
+#[derive(Debug)]
+pub struct Ctx {
+    ws: Workspace,
+    params: BTreeMap<String, String>,
+    allow_exec: bool,
+    force: bool,
+}
+
+/// A script that failed: where and why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScriptError {
+    /// The script file could not be read.
+    #[error("`{path}`: cannot read script: {source}")]
+    Read {
+        /// The script path as given.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A syntax or runtime error at a position.
+    #[error("{location}: {message}")]
+    At {
+        /// `file:line:column`, or just the file when Rhai has no position.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Ctx {
+    /// Looks up a `-D` parameter and converts it to the type of `default`.
+    fn param(&self, name: &str, default: Dynamic) -> Result<Dynamic, String> {
+        let Some(raw) = self.params.get(name) else {
+            return Ok(default);
+        };
+        let bad = |what: &str| format!("parameter `{name}`: `{raw}` is not {what}");
+        if default.is_array() {
+            return Ok(raw
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Dynamic::from(s.to_string()))
+                .collect::<rhai::Array>()
+                .into());
+        }
+        if default.is_int() {
+            return raw
+                .trim()
+                .parse::<i64>()
+                .map(Dynamic::from)
+                .map_err(|_| bad("an integer"));
+        }
+        if default.is_bool() {
+            return match raw.trim() {
+                "true" | "yes" | "1" => Ok(true.into()),
+                "false" | "no" | "0" => Ok(false.into()),
+                _ => Err(bad("true or false")),
+            };
+        }
+        Ok(Dynamic::from(raw.clone()))
+    }
+}
+
+/// Builds an engine with pkirun's functions, bound to `ws`.
+#[must_use]
+pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_max_expr_depths(256, 128);
+    let ctx = Arc::new(Ctx {
+        ws,
+        params: opts.params.clone(),
+        allow_exec: opts.allow_exec,
+        force: opts.force,
+    });
+    bindings::register(&mut engine, &ctx);
+    engine.set_module_resolver(stdlib::resolver(script_dir));
+    engine
+}
+
+/// Runs the script at `path` (read from the real file system, not the workspace) with the
+/// working directory `ws`.
+///
+/// # Errors
+/// The script cannot be read, does not parse, or fails at run time.
+pub fn run_file(path: &Path, ws: Workspace, opts: &Options) -> Result<(), ScriptError> {
+    let display = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+        path: display.clone(),
+        source,
+    })?;
+    let engine = engine(ws, opts, path.parent());
+    run_source(&engine, &display, &source)
+}
+
+/// Compiles and runs `source`, naming it `name` in errors.
+///
+/// # Errors
+/// A syntax or runtime error, with its position.
+pub fn run_source(engine: &Engine, name: &str, source: &str) -> Result<(), ScriptError> {
+    let mut ast = engine.compile(source).map_err(|e| ScriptError::At {
+        location: location(name, e.position()),
+        message: e.err_type().to_string(),
+    })?;
+    ast.set_source(name);
+    engine.run_ast(&ast).map_err(|e| describe(name, &e))
+}
+
+fn location(name: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{name}:{l}:{c}"),
+        (Some(l), None) => format!("{name}:{l}"),
+        _ => name.to_string(),
+    }
+}
+
+/// Turns a Rhai error into `file:line:column: message`, looking through function-call and
+/// module wrappers to the innermost cause.
+fn describe(name: &str, err: &EvalAltResult) -> ScriptError {
+    let mut outer_pos = err.position();
+    let mut inner = err;
+    let mut source = name.to_string();
+    while let EvalAltResult::ErrorInFunctionCall(_, src, e, _)
+    | EvalAltResult::ErrorInModule(src, e, _) = inner
+    {
+        if !src.is_empty() {
+            source = src.clone();
+        }
+        if !e.position().is_none() {
+            outer_pos = e.position();
+        }
+        inner = e;
+    }
+    let message = match inner {
+        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        EvalAltResult::ErrorFunctionNotFound(sig, _) => {
+            format!("unknown function `{sig}` (run `pkirun functions` for the list)")
+        }
+        other => {
+            // Rhai appends " (line N, position M)"; the location already says it.
+            let text = other.to_string();
+            match text.rfind(" (line ") {
+                Some(i) if text.ends_with(')') => text[..i].to_string(),
+                _ => text,
+            }
+        }
+    };
+    ScriptError::At {
+        location: location(&source, outer_pos),
+        message,
+    }
+}
+
+/// One script function for `pkirun functions`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FunctionDoc {
+    /// The signature, e.g. `gen_key(algorithm: &str, size: i64) -> Key`.
+    pub signature: String,
+    /// The doc comment without `///`.
+    pub doc: String,
+}
+
+/// Every pkirun script function (not Rhai's standard library), sorted by signature.
+#[must_use]
+pub fn functions() -> Vec<FunctionDoc> {
+    let ws = match Workspace::new(".") {
+        Ok(ws) => ws,
+        Err(_) => return Vec::new(),
+    };
+    let engine = engine(ws, &Options::default(), None);
+    let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let mut out: Vec<FunctionDoc> = value["functions"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter(|f| !f["name"].as_str().unwrap_or("").starts_with("get$"))
+                .map(|f| FunctionDoc {
+                    signature: f["signature"].as_str().unwrap_or("").to_string(),
+                    doc: f["docComments"]
+                        .as_array()
+                        .map(|d| {
+                            d.iter()
+                                .filter_map(|c| c.as_str())
+                                .flat_map(str::lines)
+                                .map(|l| l.trim_start_matches("///").trim())
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by(|a, b| a.signature.cmp(&b.signature));
+    out
+}

@@ -1,0 +1,8 @@
+//! pkirun's integration tests: one binary, one module per area.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[allow(dead_code)] // helpers are shared by all test modules; not every module uses each one
+mod util;
+
+mod cockroach;
