@@ -3,6 +3,7 @@
 //! Layers, data flowing one way: the CLI (`main.rs`) → [`script`] (Rhai bindings) →
 //! [`pki`] (the pure PKI core) and [`workspace`] (files under a root directory).
 
+pub mod batch;
 pub mod pki;
 pub mod script;
 pub mod workspace;

@@ -163,6 +163,18 @@ impl Workspace {
         Self { force, ..self }
     }
 
+    /// Whether `--force` allows overwriting existing files.
+    pub fn force(&self) -> bool {
+        self.force
+    }
+
+    /// Flushes every file written so far on the workspace's file system to disk (`syncfs`):
+    /// one call makes a whole batch durable, instead of one fsync per file.
+    pub fn sync_all(&self) -> Result<()> {
+        let dir = fs::File::open(&self.root).map_err(|e| self.io("sync", ".", e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| self.io("sync", ".", e.into()))
+    }
+
     /// The canonical root directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -322,6 +334,34 @@ impl Workspace {
         }
         names.sort();
         Ok(names)
+    }
+
+    /// Temporary files (`.pkirun-…`) left under `rel` (this directory and its subdirectories,
+    /// two levels deep) by a run that was killed before it could clean up.
+    pub fn temp_files(&self, rel: &str) -> Result<Vec<String>> {
+        fn walk(dir: &Path, shown: &str, depth: u32, out: &mut Vec<String>) -> std::io::Result<()> {
+            for entry in fs::read_dir(dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let shown_child = if shown == "." {
+                    name.clone()
+                } else {
+                    format!("{shown}/{name}")
+                };
+                let ft = entry.file_type()?;
+                if name.starts_with(TEMP_PREFIX) && ft.is_file() {
+                    out.push(shown_child);
+                } else if ft.is_dir() && depth > 0 {
+                    walk(&entry.path(), &shown_child, depth - 1, out)?;
+                }
+            }
+            Ok(())
+        }
+        let path = self.resolve(rel)?;
+        let mut out = Vec::new();
+        walk(&path, &self.display(rel), 2, &mut out).map_err(|e| self.io("list", rel, e))?;
+        out.sort();
+        Ok(out)
     }
 
     /// Sets the permission bits of a file or directory.
@@ -565,7 +605,8 @@ fn stage(target: &Target, data: &[u8], mode: u32) -> Result<NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
-        .map_err(|e| io_error("write", &target.shown, e))?;
+        // tempfile's error names the temporary file; the user needs the kind only.
+        .map_err(|e| io_error("write", &target.shown, std::io::Error::from(e.kind())))?;
     tmp.write_all(data)
         .map_err(|e| io_error("write", &target.shown, e))?;
     tmp.as_file()

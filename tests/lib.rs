@@ -5,4 +5,11 @@
 #[allow(dead_code)] // helpers are shared by all test modules; not every module uses each one
 mod util;
 
+mod bulk;
 mod cockroach;
+mod dm;
+mod errors;
+mod etcd;
+mod interop;
+mod kubernetes;
+mod kubernetes_cfssl;

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The test command: installs the programs the tests check pkirun's output with (openssl now;
-# etcd and cfssl once their tests exist) when they are missing, then runs the whole suite.
+# The test command: installs the programs the tests check pkirun's output with (openssl, cfssl,
+# etcd, easyrsa) when they are missing, then runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v cfssl >/dev/null 2>&1 || missing+=(golang-cfssl)          # cfssl + cfssljson
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)  # etcd + etcdctl
+[ -x /usr/share/easy-rsa/easyrsa ] || missing+=(easy-rsa)          # the real easyrsa 3
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]}" >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

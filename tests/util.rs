@@ -377,3 +377,256 @@ pub fn repo(rel: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+impl Dir {
+    /// Runs pkirun with `args` in this directory as user nobody (uid and gid 65534, no
+    /// supplementary groups) through `setpriv`. Everything pkirun touches must be reachable by
+    /// nobody: make the directories on the way mode 0755 and the script mode 0644.
+    pub fn pkirun_as_nobody(&self, args: &[&str]) -> Run {
+        require("setpriv", "util-linux");
+        let output = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_pkirun"),
+            ])
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        Run {
+            output,
+            what: format!("(as nobody) pkirun {}", args.join(" ")),
+            listing: self.listing(),
+        }
+    }
+
+    /// The PEM labels of a file, in order (`["EC PARAMETERS", "EC PRIVATE KEY"]`).
+    pub fn pem_labels(&self, rel: &str) -> Vec<String> {
+        pem::parse_many(self.read(rel))
+            .unwrap_or_else(|e| panic!("{rel} is not PEM: {e}"))
+            .iter()
+            .map(|p| p.tag().to_string())
+            .collect()
+    }
+
+    /// The DER of the first PEM block of a file, asserting its label.
+    #[track_caller]
+    pub fn pem_der(&self, rel: &str, label: &str) -> Vec<u8> {
+        let block = pem::parse(self.read(rel)).unwrap_or_else(|e| panic!("{rel} is not PEM: {e}"));
+        assert_eq!(block.tag(), label, "{rel}");
+        block.into_contents()
+    }
+}
+
+/// True when the tests run as root (CI does), judged by the owner of a directory just made.
+pub fn running_as_root() -> bool {
+    let dir = Dir::new();
+    std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(dir.path()).unwrap()) == 0
+}
+
+/// Whether `openssl req -verify` accepts the CSR's self-signature, with openssl's words.
+pub fn csr_verifies(dir: &Dir, csr: &str) -> (bool, String) {
+    let out = dir.openssl_output(&["req", "-in", csr, "-noout", "-verify"]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success() && said.contains("verify OK"), said)
+}
+
+impl TlsServer {
+    /// Connects with `openssl s_client` and a client cert, checking the server certificate
+    /// for an IP address (`-verify_ip`) instead of a host name; returns (success, transcript).
+    pub fn connect_ip(
+        &self,
+        dir: &Dir,
+        cert: &str,
+        key: &str,
+        ca: &str,
+        ip: &str,
+    ) -> (bool, String) {
+        let mut child = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{}", self.port),
+                "-cert",
+                cert,
+                "-key",
+                key,
+                "-CAfile",
+                ca,
+                "-verify_return_error",
+                "-verify_ip",
+                ip,
+                "-quiet",
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"GET / HTTP/1.0\r\n\r\n")
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let transcript = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ok = out.status.success() && transcript.contains("HTTP/1.0 200 ok");
+        (ok, transcript)
+    }
+}
+
+/// `pkirun inspect --json FILE` with what two runs of the same procedure never share taken out,
+/// so that pkirun's output and the seed tool's can be compared field by field: the file name,
+/// serial, notBefore/notAfter, fingerprint, and key identifier values (their presence stays:
+/// `"<present>"`); the subjectKeyIdentifier and authorityKeyIdentifier extension values are
+/// dropped (criticality stays) and extensions are sorted by OID, since their order carries no
+/// meaning. Public key algorithm and bits stay; so does the validity length.
+pub fn inspect_normalised(dir: &Dir, file: &str) -> serde_json::Value {
+    use serde_json::Value;
+    let run = dir.pkirun(&["inspect", "--json", file]).success();
+    let mut json: Value = serde_json::from_str(&run.stdout())
+        .unwrap_or_else(|e| panic!("inspect --json {file}: {e}\n{}", run.stdout()));
+    let present = |v: &mut Value| {
+        if !v.is_null() {
+            *v = Value::String("<present>".into());
+        }
+    };
+    let mut items = json[0]["items"].take();
+    for item in items.as_array_mut().expect("items") {
+        let Some(obj) = item.as_object_mut() else {
+            continue;
+        };
+        for k in [
+            "serial",
+            "not_before",
+            "not_after",
+            "fingerprint_sha256",
+            "file",
+        ] {
+            obj.remove(k);
+        }
+        if let Some(v) = obj.get_mut("subject_key_id") {
+            present(v);
+        }
+        if let Some(aki) = obj
+            .get_mut("authority_key_id")
+            .and_then(Value::as_object_mut)
+        {
+            for k in ["key_id", "serial"] {
+                if let Some(v) = aki.get_mut(k) {
+                    present(v);
+                }
+            }
+        }
+        if let Some(exts) = obj.get_mut("extensions").and_then(Value::as_array_mut) {
+            for e in exts.iter_mut() {
+                if matches!(e["oid"].as_str(), Some("2.5.29.14" | "2.5.29.35")) {
+                    e["value"] = Value::Null;
+                }
+            }
+            exts.sort_by(|a, b| a["oid"].as_str().cmp(&b["oid"].as_str()));
+        }
+    }
+    items
+}
+
+/// Asserts that two files (one made by pkirun, one by the seed's own commands) are the same
+/// certificate, CSR or key in every field [`inspect_normalised`] keeps.
+#[track_caller]
+pub fn assert_equivalent(ours: &Dir, theirs: &Dir, file: &str, their_file: &str) {
+    let a = inspect_normalised(ours, file);
+    let b = inspect_normalised(theirs, their_file);
+    assert_eq!(
+        a,
+        b,
+        "{file} differs from the seed's {their_file}:\npkirun: {}\nseed:   {}",
+        serde_json::to_string_pretty(&a).unwrap(),
+        serde_json::to_string_pretty(&b).unwrap()
+    );
+}
+
+/// What `pkirun inspect --json` says about the first item of a PEM file (certificate or CSR),
+/// without what differs between any two issuances of the same request: the serial, the
+/// fingerprint, the dates (`validity_seconds` stays), the key identifiers' bytes (their
+/// presence stays) and the signature; extensions sorted by OID (the order is free).
+pub fn cert_fields(dir: &Dir, file: &str) -> serde_json::Value {
+    let out = dir.pkirun(&["inspect", "--json", file]).success().stdout();
+    let all: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut item = all[0]["items"][0].clone();
+    let obj = item.as_object_mut().unwrap();
+    for volatile in ["serial", "fingerprint_sha256", "not_before", "not_after"] {
+        obj.remove(volatile);
+    }
+    if obj.get("subject_key_id").is_some_and(|v| !v.is_null()) {
+        obj.insert("subject_key_id".into(), "(key id)".into());
+    }
+    if let Some(aki) = obj
+        .get_mut("authority_key_id")
+        .and_then(|a| a.as_object_mut())
+    {
+        aki.insert("key_id".into(), "(key id)".into());
+    }
+    if let Some(exts) = obj.get_mut("extensions").and_then(|e| e.as_array_mut()) {
+        for e in exts.iter_mut() {
+            if matches!(e["oid"].as_str(), Some("2.5.29.14" | "2.5.29.35")) {
+                e["value"] = "(key id)".into();
+            }
+        }
+        exts.sort_by(|a, b| a["oid"].as_str().cmp(&b["oid"].as_str()));
+    }
+    item
+}
+
+impl Dir {
+    /// Runs `cfssl ARGS | cfssljson -bare PREFIX` in this directory, as the seeds do.
+    pub fn cfssl_bare(&self, args: &[&str], prefix: &str) {
+        require("cfssl", "golang-cfssl");
+        require("cfssljson", "golang-cfssl");
+        let cfssl = Command::new("cfssl")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(
+            cfssl.status.success(),
+            "cfssl {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&cfssl.stderr)
+        );
+        let mut json = Command::new("cfssljson")
+            .args(["-bare", prefix])
+            .current_dir(self.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        json.stdin.take().unwrap().write_all(&cfssl.stdout).unwrap();
+        let out = json.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "cfssljson -bare {prefix} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

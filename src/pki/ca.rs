@@ -62,6 +62,7 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
         .unwrap_or(now);
     let not_after = now + profile.validity.duration();
     let subject_der = subject.name.to_der()?;
+    let serial = random_serial()?;
 
     let mut exts: Vec<Extension> = Vec::new();
     if let Some(bc) = &profile.basic_constraints {
@@ -88,11 +89,15 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
         AuthorityKeyId::None => {}
         AuthorityKeyId::KeyId => exts.push(ext::authority_key_id(issuer.key_id, None)?),
         AuthorityKeyId::KeyIdAndIssuer => {
+            // A self-signed certificate (no issuer of its own yet) names itself: its issuer
+            // name and its own serial, as openssl's `keyid:always,issuer:always` does.
             let pair = issuer
                 .issuer_and_serial
                 .as_ref()
-                .map(|(i, s)| (i.as_slice(), s.as_slice()));
-            exts.push(ext::authority_key_id(issuer.key_id, pair)?);
+                .map_or((issuer.name_der, &serial[..]), |(i, s)| {
+                    (i.as_slice(), s.as_slice())
+                });
+            exts.push(ext::authority_key_id(issuer.key_id, Some(pair))?);
         }
     }
     if !subject.sans.is_empty() {
@@ -101,7 +106,6 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
     }
     copy_requested(&mut exts, subject.requested, profile)?;
 
-    let serial = random_serial()?;
     sign_certificate(
         TbsFields {
             serial: &serial,
@@ -231,14 +235,9 @@ impl Ca {
                 requested: &[],
                 sans: &[],
             },
-            &Profile {
-                // A self-signed certificate's AKI names itself; issuer+serial cannot exist yet.
-                authority_key_id: match profile.authority_key_id {
-                    AuthorityKeyId::None => AuthorityKeyId::None,
-                    _ => AuthorityKeyId::KeyId,
-                },
-                ..profile.clone()
-            },
+            // A self-signed certificate's AKI names itself (keyid; with issuer:always also its
+            // own name and serial, see `build`).
+            profile,
         )?;
         Ok(Ca { cert, key, key_id })
     }
@@ -253,10 +252,12 @@ impl Ca {
         if cert_spki != key.public_key_der() {
             let cert_key = super::PublicKey::from_spki_der(&cert_spki)
                 .map_or_else(|_| "unknown".to_string(), |k| k.describe());
-            return Err(Error::KeyMismatch {
-                cert_key,
-                key_key: format!("{} with a different modulus/point", key.describe()),
-            });
+            let key_key = if cert_key == key.describe() {
+                format!("another {} key", key.describe())
+            } else {
+                key.describe()
+            };
+            return Err(Error::KeyMismatch { cert_key, key_key });
         }
         if !cert.is_ca() {
             return Err(Error::NotACa(cert.subject()?.to_string()));
@@ -358,5 +359,57 @@ impl Ca {
         let key = Key::generate(spec)?;
         let cert = self.issue_for(key.public_key_der(), subject, sans, profile)?;
         Ok((key, cert))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::inspect::inspect_cert_der;
+
+    fn p256() -> Key {
+        Key::generate(KeySpec::new("ecdsa", 256).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn self_signed_issuer_always_names_its_own_name_and_serial() {
+        let subject = DistinguishedName::parse("/CN=10.0.0.1@1700000000").unwrap();
+        let profile = Profile {
+            authority_key_id: AuthorityKeyId::KeyIdAndIssuer,
+            ..Profile::named("ca").unwrap()
+        };
+        let ca = Ca::self_signed(p256(), &subject, &profile).unwrap();
+        let info = inspect_cert_der(ca.cert().der()).unwrap();
+        let aki = info.authority_key_id.unwrap();
+        assert_eq!(aki.key_id, info.subject_key_id);
+        assert_eq!(aki.issuer.as_deref(), Some("CN = 10.0.0.1@1700000000"));
+        assert_eq!(aki.serial, Some(info.serial));
+    }
+
+    #[test]
+    fn a_certificate_without_extensions_is_v1() {
+        let ca = Ca::self_signed(
+            p256(),
+            &DistinguishedName::parse("/CN=ca").unwrap(),
+            &Profile::named("ca").unwrap(),
+        )
+        .unwrap();
+        let bare = Profile {
+            subject_key_id: false,
+            authority_key_id: AuthorityKeyId::None,
+            ..Profile::default()
+        };
+        let key = p256();
+        let subject = DistinguishedName::parse("/CN=dm").unwrap();
+        let cert = ca
+            .issue_for(key.public_key_der(), &subject, &[], &bare)
+            .unwrap();
+        let info = inspect_cert_der(cert.der()).unwrap();
+        assert_eq!(info.version, 1);
+        assert!(info.extensions.is_empty());
+        let v3 = ca
+            .issue_for(key.public_key_der(), &subject, &[], &Profile::default())
+            .unwrap();
+        assert_eq!(inspect_cert_der(v3.der()).unwrap().version, 3);
     }
 }

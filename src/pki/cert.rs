@@ -193,8 +193,9 @@ pub fn colon_hex(bytes: &[u8], upper: bool) -> String {
 
 #[derive(Sequence)]
 struct TbsOut<'a> {
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    version: u8,
+    /// `None` is v1 (the DER default, omitted); `Some(2)` is v3.
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    version: Option<u8>,
     serial: UintRef<'a>,
     signature: AnyRef<'a>,
     issuer: AnyRef<'a>,
@@ -244,8 +245,10 @@ pub(crate) struct TbsFields<'a> {
 pub(crate) fn sign_certificate(fields: TbsFields<'_>, signer: &Key) -> Result<Certificate> {
     let alg: SignatureAlgorithm = signer.signature_algorithm();
     let alg_der = alg.to_der()?;
+    // RFC 5280 4.1.2.1: v3 when there are extensions; otherwise v1, as `openssl x509 -req`
+    // writes a certificate without -extfile.
     let tbs = TbsOut {
-        version: 2,
+        version: (!fields.extensions.is_empty()).then_some(2),
         serial: UintRef::new(fields.serial)?,
         signature: AnyRef::from_der(&alg_der)?,
         issuer: AnyRef::from_der(fields.issuer_der)?,

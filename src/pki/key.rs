@@ -125,6 +125,16 @@ pub enum KeyFormat {
 }
 
 impl KeyFormat {
+    /// The name scripts use: `pkcs8`, `pkcs1` or `sec1`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyFormat::Pkcs8 => "pkcs8",
+            KeyFormat::Pkcs1 => "pkcs1",
+            KeyFormat::Sec1 => "sec1",
+        }
+    }
+
     /// Parses `"pkcs8"`, `"pkcs1"` / `"rsa"` / `"traditional"`, `"sec1"` / `"ec"`.
     ///
     /// # Errors
@@ -348,36 +358,65 @@ impl Key {
                 "RSA PRIVATE KEY",
                 k.to_pkcs1_der().map_err(|e| enc(&e))?.as_bytes().to_vec(),
             ),
-            (Inner::P256(k), KeyFormat::Pkcs8) => (
-                "PRIVATE KEY",
-                k.to_pkcs8_der().map_err(|e| enc(&e))?.as_bytes().to_vec(),
-            ),
-            (Inner::P384(k), KeyFormat::Pkcs8) => (
-                "PRIVATE KEY",
-                k.to_pkcs8_der().map_err(|e| enc(&e))?.as_bytes().to_vec(),
-            ),
-            (Inner::P256(k), KeyFormat::Sec1) => (
-                "EC PRIVATE KEY",
-                p256::SecretKey::from(k)
-                    .to_sec1_der()
-                    .map_err(|e| enc(&e))?
-                    .to_vec(),
-            ),
-            (Inner::P384(k), KeyFormat::Sec1) => (
-                "EC PRIVATE KEY",
-                p384::SecretKey::from(k)
-                    .to_sec1_der()
-                    .map_err(|e| enc(&e))?
-                    .to_vec(),
-            ),
+            (Inner::P256(k), KeyFormat::Pkcs8 | KeyFormat::Sec1) => {
+                self.ec_der(&k.to_bytes(), rfc5912::SECP_256_R_1, format)?
+            }
+            (Inner::P384(k), KeyFormat::Pkcs8 | KeyFormat::Sec1) => {
+                self.ec_der(&k.to_bytes(), rfc5912::SECP_384_R_1, format)?
+            }
             (_, fmt) => {
                 return Err(Error::InvalidOption {
                     field: "format".into(),
-                    reason: format!("{} keys cannot be written as {fmt:?}", self.describe()),
+                    reason: format!(
+                        "{} keys cannot be written as {}",
+                        self.describe(),
+                        fmt.name()
+                    ),
                 });
             }
         };
         Ok(pem::encode(label, &der))
+    }
+
+    /// Encodes an EC key as SEC1 or PKCS#8 from its scalar and the public point already held in
+    /// `self.spki` (the crate's encoders recompute the point: a full scalar multiplication, a
+    /// fifth of the cost of a bulk-issued certificate).
+    fn ec_der(
+        &self,
+        secret: &[u8],
+        curve: ObjectIdentifier,
+        format: KeyFormat,
+    ) -> Result<(&'static str, Vec<u8>)> {
+        let spki = spki::SubjectPublicKeyInfoRef::from_der(&self.spki)?;
+        let point = spki.subject_public_key.raw_bytes();
+        let secret = zeroize::Zeroizing::new(secret.to_vec());
+        let sec1 = |parameters| {
+            sec1::EcPrivateKey {
+                private_key: &secret,
+                parameters,
+                public_key: Some(point),
+            }
+            .to_der()
+            .map(zeroize::Zeroizing::new)
+        };
+        Ok(match format {
+            KeyFormat::Sec1 => (
+                "EC PRIVATE KEY",
+                sec1(Some(sec1::EcParameters::NamedCurve(curve)))?.to_vec(),
+            ),
+            _ => {
+                let inner = sec1(None)?;
+                let curve_any = der::asn1::AnyRef::from(&curve);
+                let info = pkcs8::PrivateKeyInfoRef::new(
+                    spki::AlgorithmIdentifierRef {
+                        oid: rfc5912::ID_EC_PUBLIC_KEY,
+                        parameters: Some(curve_any),
+                    },
+                    der::asn1::OctetStringRef::new(&inner)?,
+                );
+                ("PRIVATE KEY", info.to_der()?)
+            }
+        })
     }
 
     /// The DER `AlgorithmIdentifier` of the signature this key makes
@@ -510,5 +549,71 @@ impl SignatureAlgorithm {
             parameters: params,
         }
         .to_der()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ec_keys_encode_exactly_as_the_curve_crates_do() {
+        for spec in [KeySpec::P256, KeySpec::P384] {
+            let key = Key::generate(spec).unwrap();
+            let (pkcs8, sec1) = match &key.inner {
+                Inner::P256(k) => {
+                    let sk = p256::SecretKey::from(k);
+                    (
+                        sk.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+                        sk.to_sec1_der().unwrap().to_vec(),
+                    )
+                }
+                Inner::P384(k) => {
+                    let sk = p384::SecretKey::from(k);
+                    (
+                        sk.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+                        sk.to_sec1_der().unwrap().to_vec(),
+                    )
+                }
+                Inner::Rsa(_) => unreachable!(),
+            };
+            assert_eq!(
+                key.to_pem(KeyFormat::Pkcs8).unwrap(),
+                pem::encode("PRIVATE KEY", &pkcs8)
+            );
+            assert_eq!(
+                key.to_pem(KeyFormat::Sec1).unwrap(),
+                pem::encode("EC PRIVATE KEY", &sec1)
+            );
+            let back = Key::from_pem(key.to_pem(KeyFormat::Pkcs8).unwrap().as_bytes()).unwrap();
+            assert_eq!(back.public_key_der(), key.public_key_der());
+        }
+    }
+
+    #[test]
+    fn key_specs_parse_every_spelling() {
+        assert_eq!(KeySpec::parse("rsa:3072").unwrap(), KeySpec::Rsa(3072));
+        assert_eq!(KeySpec::parse("ecdsa:384").unwrap(), KeySpec::P384);
+        assert_eq!(KeySpec::parse("secp384r1").unwrap(), KeySpec::P384);
+        assert_eq!(KeySpec::parse("prime256v1").unwrap(), KeySpec::P256);
+        assert_eq!(KeySpec::parse("ec:256").unwrap(), KeySpec::P256);
+        assert_eq!(
+            KeySpec::parse("rsa:1024").unwrap_err().to_string(),
+            "unsupported rsa key size 1024 (supported: 2048, 3072, 4096)"
+        );
+        assert_eq!(
+            KeySpec::parse("dsa:2048").unwrap_err().to_string(),
+            "unknown key algorithm `dsa` (expected `rsa` or `ecdsa`, e.g. \"rsa:2048\" or \"ecdsa:384\")"
+        );
+    }
+
+    #[test]
+    fn rsa_cannot_be_written_as_sec1() {
+        let key =
+            Key::from_pem(include_bytes!("../../tests/data/inspect/ca-key.pkcs1.pem")).unwrap();
+        assert_eq!(
+            key.to_pem(KeyFormat::Sec1).unwrap_err().to_string(),
+            "invalid `format`: RSA 2048 keys cannot be written as sec1"
+        );
     }
 }

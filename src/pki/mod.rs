@@ -3,6 +3,7 @@
 
 mod ca;
 mod cert;
+pub mod cfssl;
 mod csr;
 mod error;
 pub mod ext;

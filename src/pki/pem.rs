@@ -35,8 +35,18 @@ impl PemBlock {
 pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
     let text = std::str::from_utf8(text)
         .map_err(|_| Error::Pem("input is not text (is it DER? convert with openssl)".into()))?;
-    let blocks = pem::parse_many(text).map_err(|e| Error::Pem(e.to_string()))?;
-    if blocks.is_empty() && text.contains("-----BEGIN ") {
+    let blocks = pem::parse_many(text).map_err(|e| match e {
+        pem::PemError::InvalidData(_) => {
+            Error::Pem("bad base64 inside a block (the file is damaged)".into())
+        }
+        other => Error::Pem(other.to_string()),
+    })?;
+    // `parse_many` skips a block whose END line is missing; a cut-off file must not pass.
+    let begins = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("-----BEGIN "))
+        .count();
+    if begins > blocks.len() {
         return Err(Error::Pem(
             "a BEGIN line has no matching END line (truncated file?)".into(),
         ));

@@ -39,7 +39,8 @@ macro_rules! func {
     };
 }
 
-fn doc_comment(doc: &str) -> String {
+/// Turns a doc text into `///` comment lines for Rhai's metadata.
+pub(super) fn doc_comment(doc: &str) -> String {
     doc.lines()
         .map(|l| format!("/// {}", l.trim()))
         .collect::<Vec<_>>()
@@ -204,8 +205,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         engine,
         "load_key",
         ["path: &str", "Key"],
-        "Loads a private key: PKCS#8, PKCS#1 (RSA PRIVATE KEY) or SEC1 (EC PRIVATE KEY), as
-        openssl genrsa/genpkey/ecparam, cfssl and easyrsa write them.",
+        "Loads a private key in any PEM form openssl, cfssl and easyrsa write.
+        Accepted: PKCS#8 (PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY), SEC1 (EC PRIVATE KEY).",
         move |path: &str| -> Res<Key> {
             let bytes = c.ws.read(path).map_err(rt)?;
             Key::from_pem(&bytes).map_err(at(path))
@@ -291,7 +292,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
 
     // ---- CSRs -----------------------------------------------------------------------------
     func!(engine, "new_csr", ["key: Key", "opts: Map", "Csr"],
-        "Builds a CSR signed by `key`: #{ subject: #{ O: \"x\", CN: \"y\" } or \"/O=x/CN=y\",
+        "Builds a certificate signing request signed by `key`.
+        Options: #{ subject: #{ O: \"x\", CN: \"y\" } or \"/O=x/CN=y\",
         san: [\"DNS:host\", \"IP:10.0.0.1\"], san_critical: true, key_usage: [..], ext_key_usage: [..] }.",
         |key: Key, opts: Map| -> Res<Csr> {
             Csr::new(&key, &conv(csr_params(&opts))?).map_err(rt)
@@ -415,20 +417,29 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     });
 
     // ---- CAs ---------------------------------------------------------------------------------
-    func!(engine, "new_ca", ["key: Key", "opts: Map", "Ca"],
-        "Makes a self-signed CA: #{ subject: .., days: 365, key_usage: [\"critical\", \"keyCertSign\", ..],
+    func!(
+        engine,
+        "new_ca",
+        ["key: Key", "opts: Map", "Ca"],
+        "Makes a self-signed CA certificate for `key`.
+        Options: #{ subject: .., days: 365, key_usage: [\"critical\", \"keyCertSign\", ..],
         basic_constraints: \"critical,CA:true,pathlen:1\" }. Defaults: the `ca` profile, 365 days.",
         |key: Key, opts: Map| -> Res<Ca> {
             let mut known = PROFILE_KEYS.to_vec();
             known.push("subject");
             conv(convert::check_keys("new_ca", &opts, &known))?;
-            let subject = conv(convert::subject(opts.get("subject").unwrap_or(&Dynamic::UNIT)))?;
+            let subject = conv(convert::subject(
+                opts.get("subject").unwrap_or(&Dynamic::UNIT),
+            ))?;
             if subject.is_empty() {
-                return Err(rt("new_ca: `subject` is required (e.g. #{ CN: \"My CA\" })"));
+                return Err(rt(
+                    "new_ca: `subject` is required (e.g. #{ CN: \"My CA\" })",
+                ));
             }
             let profile = conv(convert::profile(&opts, Profile::named("ca").map_err(rt)?))?;
             Ca::self_signed(key, &subject, &profile).map_err(rt)
-        });
+        }
+    );
     let c = ctx.clone();
     func!(
         engine,
@@ -445,11 +456,12 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
     engine.register_get("key", |ca: &mut Ca| ca.key().clone());
     func!(engine, "sign", ["ca: Ca", "csr: Csr", "opts: Map", "Cert"],
-        "Signs a CSR (like `openssl ca` / `cfssl sign`) under a profile: #{ profile: \"server\",
+        "Signs a CSR under a profile, like `openssl ca` or `cfssl sign`.
+        Options: #{ profile: \"server\",
         days: 365, key_usage: [..], ext_key_usage: [..], usages: [cfssl names], copy_extensions:
         \"copy\", policy: #{ O: \"supplied\", CN: \"optional\" }, authority_key_id: \"keyid,issuer:always\" }.",
         |ca: &mut Ca, csr: Csr, opts: Map| -> Res<Certificate> {
-            conv(convert::check_keys("sign", &opts, PROFILE_KEYS))?;
+            conv(convert::check_keys("ca.sign", &opts, PROFILE_KEYS))?;
             let profile = conv(convert::profile(&opts, Profile::default()))?;
             ca.sign(&csr, &profile).map_err(rt)
         });
@@ -457,12 +469,13 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         engine,
         "issue",
         ["ca: Ca", "opts: Map", "Map"],
-        "Generates a key and its certificate in one step (cfssl gencert): #{ key: \"ecdsa:384\",
+        "Generates a key and its certificate in one step, like `cfssl gencert`.
+        Options: #{ key: \"ecdsa:384\",
         subject: .., san: [..], profile: \"peer\", ... }. Returns #{ key: Key, cert: Cert }.",
         |ca: &mut Ca, opts: Map| -> Res<Map> {
             let mut known = PROFILE_KEYS.to_vec();
             known.extend(["subject", "san", "key"]);
-            conv(convert::check_keys("issue", &opts, &known))?;
+            conv(convert::check_keys("ca.issue", &opts, &known))?;
             let spec = match opts.get("key") {
                 Some(v) => KeySpec::parse(&v.to_string()).map_err(|e| rt(format!("`key`: {e}")))?,
                 None => KeySpec::Rsa(2048),
@@ -612,6 +625,8 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         "Runs an external command (e.g. [\"update-ca-certificates\"]); refused unless pkirun runs with --allow-exec.",
         move |cmd: Array| -> Res<()> { c.exec(&cmd) }
     );
+    super::bindings_extra::register(engine, ctx);
+    super::bindings_cfssl::register(engine, ctx);
 }
 
 impl Ctx {

@@ -2,6 +2,9 @@
 //! the embedded `stdlib/` modules, and errors that point at `file:line:column`.
 
 mod bindings;
+mod bindings_batch;
+mod bindings_cfssl;
+mod bindings_extra;
 pub mod convert;
 mod stdlib;
 
@@ -35,6 +38,8 @@ pub struct Ctx {
     params: BTreeMap<String, String>,
     allow_exec: bool,
     force: bool,
+    threads: Option<usize>,
+    quiet: bool,
 }
 
 /// A script that failed: where and why.
@@ -104,8 +109,11 @@ pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engin
         params: opts.params.clone(),
         allow_exec: opts.allow_exec,
         force: opts.force,
+        threads: opts.threads,
+        quiet: opts.quiet,
     });
     bindings::register(&mut engine, &ctx);
+    bindings_batch::register(&mut engine, &ctx);
     engine.set_module_resolver(stdlib::resolver(script_dir));
     engine
 }
@@ -166,7 +174,10 @@ fn describe(name: &str, err: &EvalAltResult) -> ScriptError {
     let message = match inner {
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         EvalAltResult::ErrorFunctionNotFound(sig, _) => {
-            format!("unknown function `{sig}` (run `pkirun functions` for the list)")
+            // Rhai's signature lists internal types (`&str | ImmutableString | String`); the
+            // name and the argument count are what a script writer needs.
+            let name = sig.split([' ', '(']).next().unwrap_or(sig);
+            format!("unknown function `{name}` (run `pkirun functions` for the list)")
         }
         other => {
             // Rhai appends " (line N, position M)"; the location already says it.

@@ -7,7 +7,11 @@ use rhai::module_resolvers::{FileModuleResolver, ModuleResolversCollection};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 
 /// The embedded modules: name and source.
-pub const MODULES: &[(&str, &str)] = &[("profiles", include_str!("../../stdlib/profiles.rhai"))];
+pub const MODULES: &[(&str, &str)] = &[
+    ("profiles", include_str!("../../stdlib/profiles.rhai")),
+    ("openssl", include_str!("../../stdlib/openssl.rhai")),
+    ("cfssl", include_str!("../../stdlib/cfssl.rhai")),
+];
 
 /// Serves [`MODULES`] by name.
 #[derive(Debug, Default, Clone, Copy)]

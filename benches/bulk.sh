@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# Bulk issuance, pkirun against the openssl and cfssl loops operators run today, in one run on
+# one machine (issue 5). Prints one Markdown table and the targets, pass or fail.
+#
+#   bash benches/bulk.sh [N] [OUTDIR]     # N=1000 by default; OUTDIR: target/bulk-bench
+#
+#   (a) pkirun issue_batch of an N-row CSV inventory (benches/bulk.rhai), P-384 and RSA-2048
+#       keys, --threads 1 and all threads (the speed-up);
+#   (b) pkirun sign_batch of N CSRs (made by pkirun beforehand, untimed) with an RSA-2048 CA
+#       and a P-384 CA;
+#   (c) an openssl loop, per certificate `openssl req -new -newkey ... -nodes` then
+#       `openssl x509 -req -CA ...`, run with `xargs -P $(nproc)`;
+#   (d) a `cfssl gencert | cfssljson` loop and a `cfssl sign | cfssljson` loop of the same CSRs,
+#       same parallelism;
+#   (e) peak RSS of pkirun issue_batch (P-384, all threads) at RSS_N and 10 x RSS_N certificates
+#       (/usr/bin/time -v's "Maximum resident set size"), the inventory streamed from CSV.
+#
+# Every tool signs with the same CA files (made by pkirun: ca.pem, PKCS#8 ca-key.pem) and writes
+# its outputs under OUTDIR. Rates are certificates per second of wall time, process start-up and
+# the validation pass included. Environment:
+#   PEER_N   certificates per openssl/cfssl loop (default min(N, 300): the loops are slow; the
+#            rate is what is compared)
+#   RSA_N    certificates for pkirun issue_batch with RSA-2048 keys (default N)
+#   RSS_N    smaller size of the RSS pair (default N); SKIP_RSS=1 skips (e)
+#   JOBS     parallel loop workers (default nproc)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+N=${1:-1000}
+OUT=${2:-$REPO/target/bulk-bench}
+PEER_N=${PEER_N:-$((N < 300 ? N : 300))}
+RSA_N=${RSA_N:-$N}
+RSS_N=${RSS_N:-$N}
+SKIP_RSS=${SKIP_RSS:-0}
+JOBS=${JOBS:-$(nproc)}
+
+# ---- tools -----------------------------------------------------------------------------------
+apt_updated=0
+apt_install() {
+    # Another engineer may hold the dpkg lock: wait for it.
+    local i
+    for i in $(seq 1 60); do
+        if [[ $apt_updated == 0 ]]; then
+            apt-get update -qq >/dev/null 2>&1 && apt_updated=1 || { sleep 10; continue; }
+        fi
+        apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null && return 0
+        sleep 10
+    done
+    echo "cannot install $*" >&2
+    return 1
+}
+command -v openssl >/dev/null || apt_install openssl
+command -v cfssl >/dev/null && command -v cfssljson >/dev/null || apt_install golang-cfssl
+[[ -x /usr/bin/time ]] || apt_install time
+
+echo "building pkirun (cargo build --release)..." >&2
+(cd "$REPO" && cargo build --release --quiet)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+# A private copy: a concurrent build must not swap the binary in the middle of the run.
+cp "$REPO/target/release/pkirun" "$OUT/pkirun"
+PKIRUN="$OUT/pkirun"
+SCRIPT="$REPO/benches/bulk.rhai"
+RESULTS="$OUT/results.tsv"
+LOG="$OUT/bulk.log"
+: >"$RESULTS"
+: >"$LOG"
+cd "$OUT"
+
+pk() { "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "$@"; }
+
+# timed KEY N CMD...: wall seconds (date +%s%N) and peak RSS (KiB) of CMD, into RESULTS.
+timed() {
+    local key=$1 n=$2
+    shift 2
+    sync # earlier runs' dirty pages are not this run's to flush
+    local t0 t1
+    t0=$(date +%s%N)
+    if ! /usr/bin/time -v -o "$OUT/time.txt" "$@" >>"$LOG" 2>&1; then
+        echo "failed: $* (see $LOG)" >&2
+        exit 1
+    fi
+    t1=$(date +%s%N)
+    local rss
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/time.txt")
+    printf '%s\t%d\t%s\t%s\n' "$key" "$n" "$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }')" \
+        "$rss" >>"$RESULTS"
+    awk -F'\t' -v k="$key" '$1 == k { printf "  %-28s %7d certs %9.2f s %9.1f certs/s\n", $1, $2, $3, $2 / $3 }' \
+        "$RESULTS" >&2
+}
+
+# expect DIR COUNT CA: DIR holds COUNT certificates (*.pem but keys, CSRs and manifests) and
+# the first verifies against CA.
+expect() {
+    local dir=$1 n=$2 ca=$3 got one
+    got=$(find "$dir" -name '*.pem' ! -name '*-key.pem' | wc -l)
+    if [[ $got != "$n" ]]; then
+        echo "$dir: $got certificates, expected $n (see $LOG)" >&2
+        exit 1
+    fi
+    one=$(find "$dir" -name '*.pem' ! -name '*-key.pem' -print -quit)
+    openssl verify -CAfile "$ca/ca.pem" "$one" >/dev/null
+}
+
+fresh() { rm -rf "$1" && mkdir -p "$1"; }
+
+inventory() { # inventory N FILE: CSV with name, hosts (DNS;IP), o
+    [[ -f $2 ]] && return 0
+    awk -v n="$1" 'BEGIN {
+        print "name,hosts,o"
+        for (i = 1; i <= n; i++)
+            printf "node%d,node%d.db.internal;10.%d.%d.%d,Example\n", i, i, int(i / 65536) % 256, int(i / 256) % 256, i % 256
+    }' >"$2.part" && mv "$2.part" "$2"
+}
+
+echo "pkirun $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'), $(openssl version | awk '{ print "openssl", $2 }'), cfssl $(cfssl version | awk '/Version/ { print $2 }'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')" |
+    tee "$OUT/machine.txt" >&2
+
+# ---- inputs (untimed) ------------------------------------------------------------------------
+pk -D ca_dir=ca-p384 -D ca_key=ecdsa:384 >>"$LOG" 2>&1
+pk -D ca_dir=ca-rsa2048 -D ca_key=rsa:2048 >>"$LOG" 2>&1
+inventory "$N" "inventory-$N.csv"
+inventory "$RSA_N" "inventory-$RSA_N.csv"
+for t in rsa2048 p384; do
+    spec=$([[ $t == p384 ]] && echo ecdsa:384 || echo rsa:2048)
+    if [[ $(find "csrs-$t" -name '*.csr' 2>/dev/null | wc -l) != "$N" ]]; then
+        rm -rf "csrs-$t"
+        pk -D make_csrs="$N" -D csr_key="$spec" -D csr_dir="csrs-$t" >>"$LOG" 2>&1
+    fi
+done
+cat >peer.cnf <<'EOF'
+[ peer ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth,clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+cat >cfssl.json <<'EOF'
+{ "signing": { "default": { "expiry": "8760h" },
+  "profiles": { "peer": { "expiry": "8760h",
+    "usages": ["signing", "key encipherment", "server auth", "client auth"] } } } }
+EOF
+# One certificate per call, as a shell loop does it: workers for xargs.
+cat >openssl-one.sh <<'EOF'
+t=$1 d=$2 i=$3
+case $t in
+    p384) nk=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+    rsa2048) nk=(-newkey rsa:2048) ;;
+esac
+ip="10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))"
+openssl req -new "${nk[@]}" -nodes -keyout "$d/node$i-key.pem" -subj "/O=Example/CN=node$i" \
+    -addext "subjectAltName=DNS:node$i.db.internal,IP:$ip" -out "$d/node$i.csr" 2>/dev/null
+openssl x509 -req -in "$d/node$i.csr" -CA "ca-$t/ca.pem" -CAkey "ca-$t/ca-key.pem" -days 365 \
+    -copy_extensions copy -extfile peer.cnf -extensions peer -out "$d/node$i.pem" 2>/dev/null
+EOF
+cat >cfssl-gencert-one.sh <<'EOF'
+t=$1 d=$2 i=$3
+case $t in
+    p384) key='"algo":"ecdsa","size":384' ;;
+    rsa2048) key='"algo":"rsa","size":2048' ;;
+esac
+ip="10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))"
+echo "{\"CN\":\"node$i\",\"key\":{$key},\"names\":[{\"O\":\"Example\"}]}" |
+    cfssl gencert -loglevel 5 -ca "ca-$t/ca.pem" -ca-key "ca-$t/ca-key.pem" -config cfssl.json \
+        -profile peer -hostname "node$i.db.internal,$ip" - | cfssljson -bare "$d/node$i"
+EOF
+cat >cfssl-sign-one.sh <<'EOF'
+t=$1 d=$2 i=$3
+cfssl sign -loglevel 5 -ca "ca-$t/ca.pem" -ca-key "ca-$t/ca-key.pem" -config cfssl.json \
+    -profile peer "csrs-$t/node$i.csr" | cfssljson -bare "$d/node$i"
+EOF
+
+# ---- (a) pkirun issue_batch ------------------------------------------------------------------
+echo "timing (log: $LOG)" >&2
+for t in p384 rsa2048; do
+    spec=$([[ $t == p384 ]] && echo ecdsa:384 || echo rsa:2048)
+    n=$([[ $t == p384 ]] && echo "$N" || echo "$RSA_N")
+    for th in 1 all; do
+        d="run-issue-$t-$th"
+        fresh "$d"
+        threads=()
+        [[ $th == 1 ]] && threads=(--threads 1)
+        timed "issue.$t.$th" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
+            -D ca_dir="ca-$t" -D inventory="inventory-$n.csv" -D key="$spec" \
+            -D out="$d/certs/{name}" -D manifest="$d/manifest.jsonl"
+        expect "$d" "$n" "ca-$t"
+    done
+done
+
+# ---- (b) pkirun sign_batch -------------------------------------------------------------------
+for t in rsa2048 p384; do
+    for th in 1 all; do
+        d="run-sign-$t-$th"
+        fresh "$d"
+        threads=()
+        [[ $th == 1 ]] && threads=(--threads 1)
+        timed "sign.$t.$th" "$N" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
+            -D ca_dir="ca-$t" -D csrs="csrs-$t" -D out="$d/{name}.pem" -D manifest="$d/manifest.jsonl"
+        expect "$d" "$N" "ca-$t"
+    done
+done
+
+# ---- (c), (d) the peers ----------------------------------------------------------------------
+for t in p384 rsa2048; do
+    d="run-openssl-$t"
+    fresh "$d"
+    timed "openssl.$t" "$PEER_N" bash -c "seq 1 $PEER_N | xargs -P $JOBS -n 1 bash openssl-one.sh $t $d"
+    expect "$d" "$PEER_N" "ca-$t"
+    d="run-cfssl-gencert-$t"
+    fresh "$d"
+    timed "cfssl-gencert.$t" "$PEER_N" bash -c "seq 1 $PEER_N | xargs -P $JOBS -n 1 bash cfssl-gencert-one.sh $t $d"
+    expect "$d" "$PEER_N" "ca-$t"
+    d="run-cfssl-sign-$t"
+    fresh "$d"
+    timed "cfssl-sign.$t" "$PEER_N" bash -c "seq 1 $PEER_N | xargs -P $JOBS -n 1 bash cfssl-sign-one.sh $t $d"
+    expect "$d" "$PEER_N" "ca-$t"
+done
+
+# ---- (e) peak RSS at RSS_N and 10 x RSS_N ----------------------------------------------------
+if [[ $SKIP_RSS != 1 ]]; then
+    for n in "$RSS_N" $((RSS_N * 10)); do
+        if [[ $n == "$N" ]]; then
+            # The all-threads P-384 run above is this measurement.
+            awk -F'\t' -v n="$n" '$1 == "issue.p384.all" { OFS = "\t"; $1 = "rss." n; print }' "$RESULTS" >>"$RESULTS"
+            continue
+        fi
+        inventory "$n" "inventory-$n.csv"
+        d="run-rss-$n"
+        fresh "$d"
+        timed "rss.$n" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet -D ca_dir=ca-p384 \
+            -D inventory="inventory-$n.csv" -D key=ecdsa:384 -D out="$d/certs/{name}" \
+            -D manifest="$d/manifest.jsonl"
+        expect "$d" "$n" ca-p384
+        rm -rf "$d"
+    done
+fi
+
+# ---- the table -------------------------------------------------------------------------------
+TABLE="$OUT/table.md"
+awk -F'\t' -v jobs="$JOBS" -v rss_n="$RSS_N" -v skip_rss="$SKIP_RSS" '
+    { n[$1] = $2; s[$1] = $3; rss[$1] = $4 / 1024; rate[$1] = $2 / $3 }
+    function row(op, k, ratio, speedup, mem) {
+        printf "| %s | %d | %.2f | %.1f | %s | %s | %s |\n", op, n[k], s[k], rate[k], ratio, speedup, mem
+    }
+    function x(a, b) { return sprintf("%.1fx", rate[a] / rate[b]) }
+    function mib(k) { return sprintf("%.1f", rss[k]) }
+    function check(what, value, limit, unit, cmp) {
+        ok = (cmp == ">=") ? value >= limit : (cmp == "<") ? value < limit : value <= limit
+        checks = checks sprintf("- %s: %s%s (target %s %s%s): %s\n", what, sprintf("%.1f", value), unit, cmp, limit, unit, ok ? "PASS" : "FAIL")
+    }
+    END {
+        print "| operation | certs | wall s | certs/s | pkirun ÷ this | 1 → " jobs " threads | peak RSS MiB |"
+        print "|---|---:|---:|---:|---:|---:|---:|"
+        name["p384"] = "P-384"; name["rsa2048"] = "RSA-2048"
+        split("p384 rsa2048", types, " ")
+        for (i = 1; i <= 2; i++) {
+            t = types[i]; T = name[t]
+            row("pkirun issue_batch, " T " keys, 1 thread", "issue." t ".1", "", "", mib("issue." t ".1"))
+            row("pkirun issue_batch, " T " keys, " jobs " threads", "issue." t ".all", "", x("issue." t ".all", "issue." t ".1"), mib("issue." t ".all"))
+            row("openssl req -newkey + x509 -req loop, " T " (xargs -P" jobs ")", "openssl." t, x("issue." t ".all", "openssl." t), "", "")
+            row("cfssl gencert \\| cfssljson loop, " T " (xargs -P" jobs ")", "cfssl-gencert." t, x("issue." t ".all", "cfssl-gencert." t), "", "")
+        }
+        split("rsa2048 p384", types, " ")
+        for (i = 1; i <= 2; i++) {
+            t = types[i]; T = name[t]
+            row("pkirun sign_batch, " T " CA, 1 thread", "sign." t ".1", "", "", mib("sign." t ".1"))
+            row("pkirun sign_batch, " T " CA, " jobs " threads", "sign." t ".all", "", x("sign." t ".all", "sign." t ".1"), mib("sign." t ".all"))
+            row("cfssl sign \\| cfssljson loop, " T " CA (xargs -P" jobs ")", "cfssl-sign." t, x("sign." t ".all", "cfssl-sign." t), "", "")
+        }
+        big = rss_n * 10
+        if (skip_rss != 1) {
+            row("pkirun issue_batch, P-384, " jobs " threads (RSS at N)", "rss." rss_n, "", "", mib("rss." rss_n))
+            row("pkirun issue_batch, P-384, " jobs " threads (RSS at 10N)", "rss." big, "", "", mib("rss." big))
+        }
+        check("P-384 key+cert vs openssl loop", rate["issue.p384.all"] / rate["openssl.p384"], 40, "x", ">=")
+        check("P-384 key+cert vs cfssl gencert loop", rate["issue.p384.all"] / rate["cfssl-gencert.p384"], 20, "x", ">=")
+        check("P-384 speed-up 1 → " jobs " threads", rate["issue.p384.all"] / rate["issue.p384.1"], 1.8, "x", ">=")
+        check("RSA-2048 key+cert vs openssl loop", rate["issue.rsa2048.all"] / rate["openssl.rsa2048"], 2, "x", ">=")
+        check("RSA-2048 key+cert vs cfssl gencert loop", rate["issue.rsa2048.all"] / rate["cfssl-gencert.rsa2048"], 1.3, "x", ">=")
+        check("sign_batch vs cfssl sign, RSA-2048 CA", rate["sign.rsa2048.all"] / rate["cfssl-sign.rsa2048"], 4, "x", ">=")
+        check("sign_batch vs cfssl sign, P-384 CA", rate["sign.p384.all"] / rate["cfssl-sign.p384"], 10, "x", ">=")
+        if (skip_rss != 1) {
+            check("peak RSS at " big " P-384 certs", rss["rss." big], 200, " MiB", "<")
+            check("peak RSS at " big " ÷ at " rss_n, rss["rss." big] / rss["rss." rss_n], 1.5, "x", "<=")
+        }
+        printf "\n%s", checks
+    }' "$RESULTS" >"$TABLE"
+echo
+cat "$OUT/machine.txt"
+echo
+cat "$TABLE"
+echo
+echo "raw results: $RESULTS; outputs and log under $OUT"

@@ -1,0 +1,723 @@
+//! Bulk issuance: sign thousands of certificates in parallel (rayon), streaming results to disk
+//! in chunks, resumable after an interruption, with a manifest of what is durable.
+//!
+//! Plain data in, plain results out: no Rhai here. Specs are validated before any key is
+//! generated; work runs in chunks of [`CHUNK`] on a rayon pool, so memory stays flat however
+//! long the batch; each chunk's files are written atomically, made durable with one `syncfs`,
+//! and only then recorded in the manifest.
+
+mod inventory;
+mod manifest;
+mod policy;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+pub use inventory::{
+    InventoryFormat, RawSpec, SpecDefaults, SpecStream, read_inventory, split_list,
+};
+pub use manifest::{Manifest, ManifestEntry};
+pub use policy::{NamePolicy, check_csr};
+
+use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeyFormat, KeySpec, Profile, San};
+use crate::workspace::{Workspace, WriteOptions};
+
+/// How many specs are in flight at once: bounds memory, keeps all threads busy.
+pub const CHUNK: usize = 256;
+
+/// Errors of a batch.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A spec (row) is invalid; nothing was written.
+    #[error("{source_name} row {row}: {message}")]
+    Row {
+        /// The inventory file or "specs".
+        source_name: String,
+        /// 1-based row (for CSV, the header is row 1 and data starts at row 2).
+        row: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file operation failed.
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::Error),
+    /// Signing failed.
+    #[error("`{name}`: {source}")]
+    Pki {
+        /// The spec or CSR name.
+        name: String,
+        /// The core error.
+        #[source]
+        source: crate::pki::Error,
+    },
+    /// The manifest could not be read or written.
+    #[error("manifest `{path}`: {message}")]
+    Manifest {
+        /// Manifest path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The thread pool could not be built.
+    #[error("cannot start {0} worker threads")]
+    Pool(usize),
+}
+
+/// Result alias for batches.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One certificate to issue.
+#[derive(Debug, Clone)]
+pub struct BatchSpec {
+    /// Unique name; fills `{name}` in the output templates.
+    pub name: String,
+    /// The subject.
+    pub subject: DistinguishedName,
+    /// The SANs.
+    pub sans: Vec<San>,
+    /// The key to generate.
+    pub key: KeySpec,
+    /// Index into the batch's profiles.
+    pub profile: usize,
+}
+
+/// Where outputs go: templates with `{name}`, e.g. `certs/{name}.pem` and `certs/{name}-key.pem`.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Certificate path template.
+    pub cert: String,
+    /// Key path template.
+    pub key: String,
+}
+
+impl Layout {
+    /// cfssljson's `-bare` names under `out`: `{out}.pem` and `{out}-key.pem`.
+    #[must_use]
+    pub fn cfssl(out: &str) -> Self {
+        Layout {
+            cert: format!("{out}.pem"),
+            key: format!("{out}-key.pem"),
+        }
+    }
+
+    /// openssl-style names: `{out}.crt` and `{out}.key`.
+    #[must_use]
+    pub fn openssl(out: &str) -> Self {
+        Layout {
+            cert: format!("{out}.crt"),
+            key: format!("{out}.key"),
+        }
+    }
+
+    fn render(template: &str, name: &str) -> String {
+        template.replace("{name}", name)
+    }
+
+    /// The certificate path for `name`.
+    #[must_use]
+    pub fn cert_path(&self, name: &str) -> String {
+        Self::render(&self.cert, name)
+    }
+
+    /// The key path for `name`.
+    #[must_use]
+    pub fn key_path(&self, name: &str) -> String {
+        Self::render(&self.key, name)
+    }
+}
+
+/// Options shared by both batch kinds.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Worker threads (`None`: all cores).
+    pub threads: Option<usize>,
+    /// Manifest path (JSON lines), or none.
+    pub manifest: Option<String>,
+    /// Mode of key files.
+    pub key_mode: u32,
+    /// Key file format.
+    pub key_format: KeyFormat,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            threads: None,
+            manifest: None,
+            key_mode: 0o400,
+            key_format: KeyFormat::Pkcs8,
+        }
+    }
+}
+
+/// What every batch runs with: where files go, who signs, how, and who watches.
+#[derive(Clone, Copy)]
+pub struct Batch<'a> {
+    /// The working directory.
+    pub ws: &'a Workspace,
+    /// The signing CA.
+    pub ca: &'a Ca,
+    /// Threads, manifest, key mode and format.
+    pub opts: &'a BatchOptions,
+    /// Progress hook.
+    pub progress: &'a dyn Progress,
+}
+
+/// Progress reporting hook (the CLI draws a bar; tests ignore it).
+pub trait Progress: Sync {
+    /// The batch starts with `total` items.
+    fn start(&self, total: u64);
+    /// `n` more items are done.
+    fn advance(&self, n: u64);
+    /// The batch ended.
+    fn finish(&self);
+}
+
+/// A progress hook that does nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// A CSR that was not signed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    /// The CSR's name (file stem).
+    pub name: String,
+    /// The CSR's path.
+    pub file: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Certificates made in this run.
+    pub issued: usize,
+    /// Items whose outputs already existed.
+    pub skipped: usize,
+    /// CSRs refused (sign batches only).
+    pub rejected: Vec<Rejection>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+enum Outcome {
+    Issued(ManifestEntry),
+    Skipped(Option<ManifestEntry>),
+    Rejected(Rejection),
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        b = b.num_threads(n);
+    }
+    b.build().map_err(|_| Error::Pool(threads.unwrap_or(0)))
+}
+
+/// Checks names are non-empty, unique, usable in paths, and that every output path is inside
+/// the workspace — before anything is generated.
+///
+/// # Errors
+/// The first bad row.
+pub fn validate_names<'a>(
+    ws: &Workspace,
+    layout: &Layout,
+    source_name: &str,
+    rows: impl Iterator<Item = (usize, &'a str)>,
+) -> Result<usize> {
+    let mut seen = HashSet::new();
+    let mut count = 0;
+    for (row, name) in rows {
+        let bad = |message: String| Error::Row {
+            source_name: source_name.to_string(),
+            row,
+            message,
+        };
+        if name.trim().is_empty() {
+            return Err(bad("empty name".into()));
+        }
+        if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
+            return Err(bad(format!("name `{name}` cannot be used in a file name")));
+        }
+        if !seen.insert(name.to_string()) {
+            return Err(bad(format!("duplicate name `{name}`")));
+        }
+        ws.resolve(&layout.cert_path(name))
+            .map_err(|e| bad(e.to_string()))?;
+        ws.resolve(&layout.key_path(name))
+            .map_err(|e| bad(e.to_string()))?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn parent_dir(path: &str) -> Option<&str> {
+    path.rfind('/')
+        .map(|i| &path[..i])
+        .filter(|d| !d.is_empty())
+}
+
+fn entry_for(
+    name: &str,
+    cert: &Certificate,
+    cert_path: &str,
+    key_path: Option<&str>,
+) -> ManifestEntry {
+    ManifestEntry {
+        name: name.to_string(),
+        serial: cert.serial_hex(),
+        subject: cert.subject().map(|s| s.to_string()).unwrap_or_default(),
+        sans: cert.sans().iter().map(ToString::to_string).collect(),
+        not_after: crate::pki::rfc3339(cert.not_after()),
+        sha256: cert.fingerprint_sha256(),
+        cert: cert_path.to_string(),
+        key: key_path.map(str::to_string),
+    }
+}
+
+/// Shared state of one running batch.
+struct Run<'a> {
+    ws: &'a Workspace,
+    ca: &'a Ca,
+    opts: &'a BatchOptions,
+    recorded: HashSet<String>,
+    serials: Mutex<HashSet<Vec<u8>>>,
+    dirs: Mutex<HashSet<String>>,
+}
+
+impl Run<'_> {
+    /// Issues with a serial not used before in this batch (a 126-bit collision is next to
+    /// impossible, but uniqueness is promised, so it is checked).
+    fn issue_unique(
+        &self,
+        name: &str,
+        spki: &[u8],
+        spec: &BatchSpec,
+        profile: &Profile,
+    ) -> Result<Certificate> {
+        loop {
+            let cert = self
+                .ca
+                .issue_for(spki, &spec.subject, &spec.sans, profile)
+                .map_err(|source| Error::Pki {
+                    name: name.to_string(),
+                    source,
+                })?;
+            let fresh = self
+                .serials
+                .lock()
+                .map(|mut s| s.insert(cert.serial().to_vec()))
+                .unwrap_or(true);
+            if fresh {
+                return Ok(cert);
+            }
+        }
+    }
+
+    fn sign_unique(&self, csr: &Csr, profile: &Profile) -> Result<Certificate, crate::pki::Error> {
+        loop {
+            let cert = self.ca.sign(csr, profile)?;
+            let fresh = self
+                .serials
+                .lock()
+                .map(|mut s| s.insert(cert.serial().to_vec()))
+                .unwrap_or(true);
+            if fresh {
+                return Ok(cert);
+            }
+        }
+    }
+
+    /// Creates the parent directory of `path` once per batch (a cache saves a path
+    /// resolution per file).
+    fn mkdir_parent(&self, path: &str) -> Result<()> {
+        let Some(dir) = parent_dir(path) else {
+            return Ok(());
+        };
+        if self.dirs.lock().is_ok_and(|d| d.contains(dir)) {
+            return Ok(());
+        }
+        if !self.ws.is_dir(dir)? {
+            self.ws.mkdir(dir)?;
+        }
+        if let Ok(mut d) = self.dirs.lock() {
+            d.insert(dir.to_string());
+        }
+        Ok(())
+    }
+
+    fn issue_one(
+        &self,
+        spec: &BatchSpec,
+        layout: &Layout,
+        profiles: &[Profile],
+    ) -> Result<Outcome> {
+        let name = &spec.name;
+        let cert_path = layout.cert_path(name);
+        let key_path = layout.key_path(name);
+        let force = self.ws.force();
+        let cert_exists = self.ws.exists(&cert_path)?;
+        let key_exists = self.ws.exists(&key_path)?;
+        let profile = &profiles[spec.profile];
+        let pki = |source| Error::Pki {
+            name: name.clone(),
+            source,
+        };
+        if cert_exists && key_exists && !force {
+            let entry = if self.recorded.contains(name) {
+                None
+            } else {
+                let cert = Certificate::from_pem(&self.ws.read(&cert_path)?).map_err(pki)?;
+                Some(entry_for(name, &cert, &cert_path, Some(&key_path)))
+            };
+            return Ok(Outcome::Skipped(entry));
+        }
+        self.mkdir_parent(&cert_path)?;
+        self.mkdir_parent(&key_path)?;
+        let cert_opts = WriteOptions {
+            mode: Some(0o644),
+            overwrite: true,
+        };
+        if key_exists && !force {
+            // The key survived an interrupted run (keys are written last, so this only
+            // happens if the certificate was removed): certify it, never replace it.
+            let key = Key::from_pem(&self.ws.read(&key_path)?).map_err(pki)?;
+            let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
+            self.ws
+                .write(&cert_path, cert.pem().as_bytes(), cert_opts)?;
+            return Ok(Outcome::Issued(entry_for(
+                name,
+                &cert,
+                &cert_path,
+                Some(&key_path),
+            )));
+        }
+        let key = Key::generate(spec.key).map_err(pki)?;
+        let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
+        let key_pem = key.to_pem(self.opts.key_format).map_err(pki)?;
+        // Certificate first, key last: a run killed in between leaves at most an orphan
+        // certificate (public data), which the re-run replaces together with a new key.
+        self.ws
+            .write(&cert_path, cert.pem().as_bytes(), cert_opts)?;
+        self.ws.write(
+            &key_path,
+            key_pem.as_bytes(),
+            WriteOptions {
+                mode: Some(self.opts.key_mode),
+                overwrite: force,
+            },
+        )?;
+        Ok(Outcome::Issued(entry_for(
+            name,
+            &cert,
+            &cert_path,
+            Some(&key_path),
+        )))
+    }
+}
+
+/// Runs `items` through `work` chunk by chunk on `pool`. A second thread makes each finished
+/// chunk durable (one `syncfs`) and then appends its manifest lines in input order, while the
+/// pool already works on the next chunk. Stops at the first error (files of finished chunks
+/// stay, complete, and are recorded).
+fn run_chunks<T: Sync + Send>(
+    run: &Run<'_>,
+    pool: &rayon::ThreadPool,
+    items: impl Iterator<Item = Result<T>>,
+    manifest: &mut Option<Manifest>,
+    progress: &dyn Progress,
+    work: impl Fn(&T) -> Result<Outcome> + Sync,
+) -> Result<Summary> {
+    let mut summary = Summary::default();
+    let writer_error: Mutex<Option<Error>> = Mutex::new(None);
+    let failed = || writer_error.lock().map(|e| e.is_some()).unwrap_or(true);
+    let result = std::thread::scope(|scope| -> Result<()> {
+        // Capacity 1: at most one finished chunk waits for the disk; memory stays bounded.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(bool, Vec<ManifestEntry>)>(1);
+        let ws = run.ws;
+        let writer_error = &writer_error;
+        let manifest = &mut *manifest;
+        scope.spawn(move || {
+            for (wrote, entries) in rx {
+                let step = (|| -> Result<()> {
+                    if wrote {
+                        ws.sync_all()?;
+                    }
+                    if let Some(m) = manifest.as_mut() {
+                        m.append(&entries)?;
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = step {
+                    if let Ok(mut slot) = writer_error.lock() {
+                        slot.get_or_insert(e);
+                    }
+                    break;
+                }
+            }
+        });
+        let mut items = items.peekable();
+        while items.peek().is_some() && !failed() {
+            let chunk: Vec<T> = items.by_ref().take(CHUNK).collect::<Result<_>>()?;
+            let outcomes: Vec<Result<Outcome>> =
+                pool.install(|| chunk.par_iter().map(&work).collect());
+            let mut entries = Vec::new();
+            let mut first_err = None;
+            let mut wrote = false;
+            for o in outcomes {
+                match o {
+                    Ok(Outcome::Issued(e)) => {
+                        summary.issued += 1;
+                        wrote = true;
+                        entries.push(e);
+                    }
+                    Ok(Outcome::Skipped(e)) => {
+                        summary.skipped += 1;
+                        entries.extend(e);
+                    }
+                    Ok(Outcome::Rejected(r)) => summary.rejected.push(r),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            // Whatever finished is recorded, even when a sibling failed.
+            if tx.send((wrote, entries)).is_err() {
+                break;
+            }
+            progress.advance(chunk.len() as u64);
+            if let Some(e) = first_err {
+                return Err(e);
+            }
+        }
+        Ok(())
+    });
+    if let Some(e) = writer_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    result.map(|()| summary)
+}
+
+/// Issues key + certificate for every spec.
+///
+/// `specs` is called twice: once to validate every row (nothing is generated if one is bad),
+/// once to issue, streaming. Existing outputs are kept (and recorded in the manifest if they
+/// were not); `--force` on the workspace replaces them.
+///
+/// # Errors
+/// A bad row (before anything is written), a file error, or a signing error.
+pub fn issue_batch<I>(
+    batch: &Batch<'_>,
+    specs: impl Fn() -> I,
+    source_name: &str,
+    layout: &Layout,
+    profiles: &[Profile],
+) -> Result<Summary>
+where
+    I: Iterator<Item = Result<(usize, BatchSpec)>>,
+{
+    let Batch {
+        ws,
+        ca,
+        opts,
+        progress,
+    } = *batch;
+    let started = Instant::now();
+    // Pass 1: validate every row; only names are kept.
+    let mut names = Vec::new();
+    for item in specs() {
+        let (row, spec) = item?;
+        if spec.profile >= profiles.len() {
+            return Err(Error::Row {
+                source_name: source_name.to_string(),
+                row,
+                message: "unknown profile".into(),
+            });
+        }
+        names.push((row, spec.name));
+    }
+    let total = validate_names(
+        ws,
+        layout,
+        source_name,
+        names.iter().map(|(r, n)| (*r, n.as_str())),
+    )?;
+    drop(names);
+    cleanup_stale_temps(ws, layout)?;
+
+    let mut manifest = opts
+        .manifest
+        .as_deref()
+        .map(|p| Manifest::open(ws, p))
+        .transpose()?;
+    let run = Run {
+        ws,
+        ca,
+        opts,
+        recorded: manifest.as_ref().map(Manifest::names).unwrap_or_default(),
+        serials: Mutex::new(HashSet::new()),
+        dirs: Mutex::new(HashSet::new()),
+    };
+    let pool = pool(opts.threads)?;
+    progress.start(total as u64);
+    let result = run_chunks(
+        &run,
+        &pool,
+        specs().map(|r| r.map(|(_, s)| s)),
+        &mut manifest,
+        progress,
+        |spec: &BatchSpec| run.issue_one(spec, layout, profiles),
+    );
+    progress.finish();
+    let mut summary = result?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// One CSR to sign: its name (file stem) and path.
+#[derive(Debug, Clone)]
+pub struct CsrItem {
+    /// Name used for `{name}` in the output template.
+    pub name: String,
+    /// Path of the CSR file.
+    pub path: String,
+}
+
+/// Signs every CSR under `profile` and `policy`; writes `out` (template with `{name}`).
+/// Refused CSRs are listed in the summary (and not written); the rest are signed.
+///
+/// # Errors
+/// A file or manifest error (a refused CSR is not an error here).
+pub fn sign_batch(
+    batch: &Batch<'_>,
+    csrs: &[CsrItem],
+    out: &str,
+    profile: &Profile,
+    policy: &NamePolicy,
+) -> Result<Summary> {
+    let Batch {
+        ws,
+        ca,
+        opts,
+        progress,
+    } = *batch;
+    let started = Instant::now();
+    let layout = Layout {
+        cert: out.to_string(),
+        key: out.to_string(),
+    };
+    validate_names(
+        ws,
+        &layout,
+        "CSRs",
+        csrs.iter()
+            .enumerate()
+            .map(|(i, c)| (i + 1, c.name.as_str())),
+    )?;
+    cleanup_stale_temps(ws, &layout)?;
+    let mut manifest = opts
+        .manifest
+        .as_deref()
+        .map(|p| Manifest::open(ws, p))
+        .transpose()?;
+    let run = Run {
+        ws,
+        ca,
+        opts,
+        recorded: manifest.as_ref().map(Manifest::names).unwrap_or_default(),
+        serials: Mutex::new(HashSet::new()),
+        dirs: Mutex::new(HashSet::new()),
+    };
+    let pool = pool(opts.threads)?;
+    progress.start(csrs.len() as u64);
+    let work = |item: &CsrItem| -> Result<Outcome> {
+        let cert_path = layout.cert_path(&item.name);
+        if ws.exists(&cert_path)? && !ws.force() {
+            let entry = if run.recorded.contains(&item.name) {
+                None
+            } else {
+                let cert =
+                    Certificate::from_pem(&ws.read(&cert_path)?).map_err(|source| Error::Pki {
+                        name: item.name.clone(),
+                        source,
+                    })?;
+                Some(entry_for(&item.name, &cert, &cert_path, None))
+            };
+            return Ok(Outcome::Skipped(entry));
+        }
+        let reject = |reason: String| {
+            Outcome::Rejected(Rejection {
+                name: item.name.clone(),
+                file: item.path.clone(),
+                reason,
+            })
+        };
+        let csr = match Csr::from_pem(&ws.read(&item.path)?) {
+            Ok(c) => c,
+            Err(e) => return Ok(reject(e.to_string())),
+        };
+        if let Err(reason) = check_csr(&csr, profile, policy) {
+            return Ok(reject(reason));
+        }
+        let cert = match run.sign_unique(&csr, profile) {
+            Ok(c) => c,
+            Err(e) => return Ok(reject(e.to_string())),
+        };
+        run.mkdir_parent(&cert_path)?;
+        ws.write(
+            &cert_path,
+            cert.pem().as_bytes(),
+            WriteOptions {
+                mode: Some(0o644),
+                overwrite: ws.force(),
+            },
+        )?;
+        Ok(Outcome::Issued(entry_for(
+            &item.name, &cert, &cert_path, None,
+        )))
+    };
+    let result = run_chunks(
+        &run,
+        &pool,
+        csrs.iter().cloned().map(Ok),
+        &mut manifest,
+        progress,
+        work,
+    );
+    progress.finish();
+    let mut summary = result?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Removes `.pkirun-*` temporary files left in the output directories by a run that was
+/// killed (SIGKILL leaves no chance to clean up). Do not run two batches into the same
+/// directories at once.
+fn cleanup_stale_temps(ws: &Workspace, layout: &Layout) -> Result<()> {
+    let mut dirs = HashSet::new();
+    for template in [&layout.cert, &layout.key] {
+        // Only the fixed part of the path before `{name}` names a directory we can scan.
+        let fixed = template.split("{name}").next().unwrap_or("");
+        let dir = parent_dir(fixed).unwrap_or(".");
+        dirs.insert(dir.to_string());
+    }
+    for dir in dirs {
+        if ws.is_dir(&dir)? {
+            for stale in ws.temp_files(&dir)? {
+                ws.remove(&stale)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,668 @@
+//! Bad input: each case fails with exit status 1 and one line on stderr that says what is wrong
+//! and where, and leaves every file as it was.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::util::{Dir, csr_verifies, repo, running_as_root};
+
+/// Runs `script` (as `script.rhai`, outside `dir`) with `-C dir`, asserts it fails with one
+/// error line and changes nothing in `dir`, and returns the message after `script.rhai:`
+/// (`LINE:COL: ...`).
+#[track_caller]
+fn fails(dir: &Dir, script: &str, args: &[&str]) -> String {
+    let before = dir.snapshot();
+    let listing = dir.listing();
+    let err = dir.run_script(script, args).failure();
+    assert!(
+        dir.snapshot() == before,
+        "files changed although the script failed ({err})\nbefore:\n{listing}\nafter:\n{}",
+        dir.listing()
+    );
+    after_script(&err)
+}
+
+/// The part of an error line after `script.rhai:`.
+#[track_caller]
+fn after_script(err: &str) -> String {
+    let at = "script.rhai:";
+    let i = err
+        .find(at)
+        .unwrap_or_else(|| panic!("the error does not name the script: {err}"));
+    err[i + at.len()..].trim_end().to_string()
+}
+
+/// A P-256 key and a CA certificate for it, made by openssl in `dir`.
+fn openssl_ca(dir: &Dir, key: &str, cert: &str) {
+    dir.openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "2",
+        "-subj",
+        "/O=Errors/CN=Errors CA",
+    ]);
+}
+
+/// Sets up a CA and a CSR, then runs `sign` (an expression using `ca` and `csr`).
+const SIGN_PRELUDE: &str = r#"let ca = new_ca(gen_key("ecdsa", 256), #{ subject: "/CN=CA" });
+let csr = new_csr(gen_key("ecdsa", 256), #{ subject: "/CN=node" });
+"#;
+
+// ---- the script itself -----------------------------------------------------------------------
+
+#[test]
+fn a_script_syntax_error_names_the_script_line_and_column() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        "let key = gen_key(\"ecdsa\", 256);\nlet n = (1 +;\nwrite_key(\"k.pem\", key);\n",
+        &[],
+    );
+    assert_eq!(err, "2:13: Unexpected ';'");
+}
+
+#[test]
+fn an_unknown_function_is_named_with_a_pointer_to_pkirun_functions() {
+    let dir = Dir::new();
+    let err = fails(&dir, "let key = gen_keyy(\"ecdsa\", 256);\n", &[]);
+    assert!(err.starts_with("1:11: unknown function `gen_keyy"), "{err}");
+    assert!(
+        err.ends_with("(run `pkirun functions` for the list)"),
+        "{err}"
+    );
+}
+
+// ---- values --------------------------------------------------------------------------------
+
+#[test]
+fn an_invalid_ip_address_in_a_san_is_refused_with_the_value() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        r#"let key = gen_key("ecdsa", 256);
+let csr = new_csr(key, #{ subject: "/CN=node", san: ["DNS:node", "IP:300.1.1.1"] });
+write_csr("node.csr", csr);
+"#,
+        &[],
+    );
+    assert_eq!(
+        err,
+        "2:11: `san`: invalid subject alternative name `IP:300.1.1.1`: `300.1.1.1` is not an IPv4 or IPv6 address"
+    );
+}
+
+#[test]
+fn an_invalid_dns_name_in_a_san_is_refused_with_the_value() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        r#"let key = gen_key("ecdsa", 256);
+let csr = new_csr(key, #{ subject: "/CN=node", san: ["bad host"] });
+"#,
+        &[],
+    );
+    assert_eq!(
+        err,
+        "2:11: `san`: invalid subject alternative name `bad host`: character ` ` is not allowed in a DNS name"
+    );
+}
+
+#[test]
+fn an_unknown_key_usage_in_sign_options_is_named_with_the_known_ones() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        &format!(
+            "{SIGN_PRELUDE}let crt = ca.sign(csr, #{{ key_usage: [\"digitalSignature\", \"fastSigning\"] }});\n"
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "3:14: `key_usage`: unknown key usage `fastSigning` (known: digitalSignature, nonRepudiation, keyEncipherment,"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_extended_key_usage_is_named_with_the_known_ones() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        &format!(
+            "{SIGN_PRELUDE}let crt = ca.sign(csr, #{{ ext_key_usage: [\"serverAuth\", \"webAuth\"] }});\n"
+        ),
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "3:14: `ext_key_usage`: unknown extended key usage `webAuth` (known: serverAuth, clientAuth,"
+        ),
+        "{err}"
+    );
+    assert!(err.ends_with("or a dotted OID)"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_algorithm_is_refused() {
+    let dir = Dir::new();
+    let err = fails(&dir, "let key = gen_key(\"dsa\", 2048);\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: unknown key algorithm `dsa` (expected `rsa` or `ecdsa`, e.g. \"rsa:2048\" or \"ecdsa:384\")"
+    );
+}
+
+#[test]
+fn an_unsupported_rsa_key_size_is_refused_with_the_supported_ones() {
+    let dir = Dir::new();
+    let err = fails(&dir, "let key = gen_key(\"rsa\", 1024);\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: unsupported rsa key size 1024 (supported: 2048, 3072, 4096)"
+    );
+}
+
+#[test]
+fn an_unknown_option_in_a_map_is_named() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        &format!("{SIGN_PRELUDE}let crt = ca.sign(csr, #{{ dayz: 3 }});\n"),
+        &[],
+    );
+    assert!(
+        err.starts_with("3:14: ca.sign: unknown option `dayz` (known: profile, days, hours,"),
+        "{err}"
+    );
+}
+
+#[test]
+fn zero_days_is_a_clear_validity_error() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        &format!("{SIGN_PRELUDE}let crt = ca.sign(csr, #{{ days: 0 }});\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        "3:14: `days`: invalid validity: days must be positive, got 0"
+    );
+}
+
+#[test]
+fn a_ca_without_a_subject_is_refused() {
+    let dir = Dir::new();
+    let err = fails(
+        &dir,
+        "let ca = new_ca(gen_key(\"ecdsa\", 256), #{ days: 30 });\n",
+        &[],
+    );
+    assert_eq!(
+        err,
+        "1:10: new_ca: `subject` is required (e.g. #{ CN: \"My CA\" })"
+    );
+}
+
+// ---- files that are not what they should be ------------------------------------------------
+
+const GARBAGE_KEY: &str =
+    "-----BEGIN PRIVATE KEY-----\nMIG2AgEA!!!!not*base64~~~~\n-----END PRIVATE KEY-----\n";
+const GARBAGE_CERT: &str =
+    "-----BEGIN CERTIFICATE-----\nMIIB!!!!not*base64~~~~\n-----END CERTIFICATE-----\n";
+
+/// The first `lines` lines of a file, i.e. the file cut short before its END line.
+fn truncated(dir: &Dir, rel: &str, lines: usize) -> String {
+    let text = dir.read(rel);
+    let cut: Vec<&str> = text.lines().take(lines).collect();
+    let begins = cut.iter().filter(|l| l.starts_with("-----BEGIN")).count();
+    let ends = cut.iter().filter(|l| l.starts_with("-----END")).count();
+    assert!(
+        ends < begins,
+        "{rel}: cutting at {lines} lines leaves no block open"
+    );
+    cut.join("\n") + "\n"
+}
+
+#[test]
+fn load_key_refuses_malformed_pem_naming_the_file() {
+    let dir = Dir::new();
+    dir.create("garbage.key", GARBAGE_KEY);
+    let err = fails(&dir, "let key = load_key(\"garbage.key\");\n", &[]);
+    assert!(
+        err.starts_with("1:11: `garbage.key`: malformed PEM: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn load_key_refuses_truncated_pem_naming_the_file() {
+    let dir = Dir::new();
+    dir.openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "whole.key",
+    ]);
+    dir.create("cut.key", truncated(&dir, "whole.key", 3));
+    let err = fails(&dir, "let key = load_key(\"cut.key\");\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: `cut.key`: malformed PEM: a BEGIN line has no matching END line (truncated file?)"
+    );
+}
+
+#[test]
+fn load_key_reports_a_truncated_key_after_an_ec_parameters_block_as_truncated() {
+    let dir = Dir::new();
+    dir.openssl(&[
+        "ecparam",
+        "-genkey",
+        "-name",
+        "secp384r1",
+        "-out",
+        "whole.key",
+    ]);
+    assert_eq!(
+        dir.pem_labels("whole.key"),
+        ["EC PARAMETERS", "EC PRIVATE KEY"]
+    );
+    dir.create("cut.key", truncated(&dir, "whole.key", 6));
+    let err = fails(&dir, "let key = load_key(\"cut.key\");\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: `cut.key`: malformed PEM: a BEGIN line has no matching END line (truncated file?)"
+    );
+}
+
+#[test]
+fn load_cert_refuses_malformed_pem_naming_the_file() {
+    let dir = Dir::new();
+    dir.create("garbage.crt", GARBAGE_CERT);
+    let err = fails(&dir, "let crt = load_cert(\"garbage.crt\");\n", &[]);
+    assert!(
+        err.starts_with("1:11: `garbage.crt`: malformed PEM: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn load_cert_refuses_truncated_pem_naming_the_file() {
+    let dir = Dir::new();
+    openssl_ca(&dir, "ca.key", "ca.crt");
+    dir.create("cut.crt", truncated(&dir, "ca.crt", 5));
+    let err = fails(&dir, "let crt = load_cert(\"cut.crt\");\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: `cut.crt`: malformed PEM: a BEGIN line has no matching END line (truncated file?)"
+    );
+}
+
+#[test]
+fn load_cert_refuses_a_bundle_whose_last_certificate_is_truncated() {
+    let dir = Dir::new();
+    openssl_ca(&dir, "ca.key", "ca.crt");
+    let bundle = dir.read("ca.crt") + truncated(&dir, "ca.crt", 5).as_str();
+    dir.create("bundle.crt", bundle);
+    let err = fails(&dir, "let crt = load_cert(\"bundle.crt\");\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: `bundle.crt`: malformed PEM: a BEGIN line has no matching END line (truncated file?)"
+    );
+}
+
+#[test]
+fn load_ca_refuses_a_key_that_does_not_match_the_certificate() {
+    let dir = Dir::new();
+    openssl_ca(&dir, "ca.key", "ca.crt");
+    dir.openssl(&[
+        "ecparam",
+        "-genkey",
+        "-name",
+        "prime256v1",
+        "-noout",
+        "-out",
+        "other.key",
+    ]);
+    let err = fails(
+        &dir,
+        "let ca = load_ca(\"ca.crt\", \"other.key\");\nwrite_cert(\"copy.crt\", ca.cert);\n",
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "1:10: `ca.crt` + `other.key`: CA key does not match the CA certificate (the certificate's public key is ECDSA P-256"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn load_csr_refuses_a_request_whose_signature_does_not_verify() {
+    let dir = Dir::new();
+    dir.openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "node.key",
+        "-subj",
+        "/O=Errors/CN=node1.example.io",
+        "-out",
+        "good.csr",
+    ]);
+    // Flip one bit of the subject's CN ("node1" becomes "oode1"): still a well-formed request,
+    // but the signature no longer covers what it says.
+    let mut der = dir.pem_der("good.csr", "CERTIFICATE REQUEST");
+    let at = der
+        .windows(5)
+        .position(|w| w == b"node1")
+        .expect("the CN in the DER");
+    der[at] ^= 0x01;
+    dir.create(
+        "bad.csr",
+        pem::encode(&pem::Pem::new("CERTIFICATE REQUEST", der)),
+    );
+    let subject = dir.openssl(&["req", "-in", "bad.csr", "-noout", "-subject"]);
+    assert_eq!(subject, "subject=O = Errors, CN = oode1.example.io\n");
+    assert!(csr_verifies(&dir, "good.csr").0);
+    assert!(!csr_verifies(&dir, "bad.csr").0, "openssl agrees it is bad");
+
+    let err = fails(
+        &dir,
+        r#"let ca = new_ca(gen_key("ecdsa", 256), #{ subject: "/CN=CA" });
+let csr = load_csr("bad.csr");
+write_cert("node1.crt", ca.sign(csr, #{}));
+"#,
+        &[],
+    );
+    assert_eq!(
+        err,
+        "2:11: `bad.csr`: certificate signing request signature does not verify (the request was altered or signed with another key)"
+    );
+}
+
+// ---- writing -------------------------------------------------------------------------------
+
+#[test]
+fn writing_over_an_existing_key_is_refused_without_force_and_done_with_it() {
+    let dir = Dir::new();
+    let script = "write_key(\"node.key\", gen_key(\"ecdsa\", 256));\n";
+    dir.run_script(script, &[]).success();
+    // A mode pkirun would not choose, to see that a refused write keeps it.
+    std::fs::set_permissions(dir.join("node.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = dir.read("node.key");
+
+    let err = fails(&dir, script, &[]);
+    assert_eq!(
+        err,
+        "1:1: `node.key`: refusing to overwrite existing file (pass --force, or overwrite: true in the script)"
+    );
+    assert_eq!(dir.read("node.key"), before);
+    assert_eq!(dir.mode("node.key"), 0o640);
+
+    dir.run_script(script, &["--force"]).success();
+    assert_eq!(dir.files(), ["node.key"], "no temporary file is left");
+    assert_ne!(dir.read("node.key"), before, "--force writes the new key");
+    assert_eq!(dir.mode("node.key"), 0o400);
+    dir.openssl(&["pkey", "-in", "node.key", "-check", "-noout"]);
+}
+
+/// A layout where the working directory is `work/` inside `dir`, so that `dir` is its parent
+/// and a snapshot of `dir` shows anything written next to the working directory. Returns the
+/// script's error after `script.rhai:`.
+fn fails_in_work(dir: &Dir, script: &str) -> String {
+    dir.create("script.rhai", script);
+    std::fs::create_dir(dir.join("work")).unwrap();
+    let before = dir.snapshot();
+    let err = dir.pkirun(&["script.rhai", "-C", "work"]).failure();
+    assert!(
+        dir.snapshot() == before,
+        "files changed although the script failed ({err}):\n{}",
+        dir.listing()
+    );
+    after_script(&err)
+}
+
+#[test]
+fn a_relative_path_that_climbs_out_of_the_working_directory_is_refused() {
+    let dir = Dir::new();
+    let err = fails_in_work(
+        &dir,
+        "write_key(\"../outside.key\", gen_key(\"ecdsa\", 256));\n",
+    );
+    let root = std::fs::canonicalize(dir.join("work")).unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "1:1: `../outside.key`: path is outside the working directory `{}` (paths are relative to -C DIR)",
+            root.display()
+        )
+    );
+    assert!(!dir.join("outside.key").exists());
+}
+
+#[test]
+fn an_absolute_path_outside_the_working_directory_is_refused() {
+    let dir = Dir::new();
+    assert!(
+        !Path::new("/etc/x").exists(),
+        "/etc/x exists before the test"
+    );
+    let err = fails_in_work(&dir, "write_key(\"/etc/x\", gen_key(\"ecdsa\", 256));\n");
+    assert!(
+        err.starts_with("1:1: `/etc/x`: path is outside the working directory `"),
+        "{err}"
+    );
+    assert!(!Path::new("/etc/x").exists(), "/etc/x was created");
+}
+
+/// Runs `script` with the working directory `ro/` inside `dir`, which the user running pkirun
+/// cannot write: as root (CI), pkirun runs as nobody in a root-owned 0755 directory; otherwise
+/// `ro/` is mode 0500. Asserts nothing changed and returns the error line.
+fn fails_unwritable(dir: &Dir, script: &str) -> String {
+    let mode = |rel: &str, m: u32| {
+        std::fs::set_permissions(dir.join(rel), std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    dir.create("script.rhai", script);
+    mode("script.rhai", 0o644);
+    std::fs::create_dir(dir.join("ro")).unwrap();
+    let as_root = running_as_root();
+    if as_root {
+        mode("", 0o755);
+        mode("ro", 0o755);
+    } else {
+        mode("ro", 0o500);
+    }
+    let before = dir.snapshot();
+    let args = ["script.rhai", "-C", "ro"];
+    let run = if as_root {
+        dir.pkirun_as_nobody(&args)
+    } else {
+        dir.pkirun(&args)
+    };
+    let after = dir.snapshot();
+    if !as_root {
+        mode("ro", 0o700);
+    }
+    let err = run.failure();
+    assert!(after == before, "files changed ({err}):\n{}", dir.listing());
+    assert_eq!(
+        std::fs::read_dir(dir.join("ro")).unwrap().count(),
+        0,
+        "nothing in ro/, not even a temporary file"
+    );
+    err
+}
+
+#[test]
+fn an_unwritable_directory_gives_a_permission_error_and_stays_empty() {
+    let dir = Dir::new();
+    let err = fails_unwritable(&dir, "write_key(\"a.key\", gen_key(\"ecdsa\", 256));\n");
+    let err = after_script(&err);
+    assert!(
+        err.starts_with("1:1: `a.key`: cannot write: permission denied"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unwritable_directory_error_names_no_temporary_file() {
+    let dir = Dir::new();
+    let err = fails_unwritable(&dir, "write(\"a.txt\", \"x\");\n");
+    assert!(err.contains("`a.txt`: cannot write"), "{err}");
+    assert!(!err.contains(".pkirun-"), "{err}");
+}
+
+// ---- the CLI's own reports -----------------------------------------------------------------
+
+/// Names of the functions registered in src/script/*.rs with `func!` or
+/// `FuncRegistration::new` (one per overload).
+fn registered_functions() -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(repo("src/script")).unwrap() {
+        let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for marker in ["func!(", "FuncRegistration::new("] {
+            names.extend(
+                src.split(marker)
+                    .skip(1)
+                    .filter_map(|call| call.split('"').nth(1).map(str::to_string))
+                    .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+            );
+        }
+    }
+    // The macro's own definition (`FuncRegistration::new($name)`) has no literal name.
+    names.sort();
+    names
+}
+
+#[test]
+fn pkirun_functions_lists_every_function_with_a_doc_line() {
+    let dir = Dir::new();
+    let out = dir.pkirun(&["functions"]).success().stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() % 2 == 0, "signature/doc pairs:\n{out}");
+    let mut listed: Vec<String> = Vec::new();
+    for pair in lines.chunks(2) {
+        let (sig, doc) = (pair[0], pair[1]);
+        assert!(
+            !sig.starts_with(' ') && sig.contains('(') && sig.contains(')'),
+            "not a signature: {sig:?}"
+        );
+        let doc_text = doc
+            .strip_prefix("    ")
+            .unwrap_or_else(|| panic!("{sig}: doc line is not indented: {doc:?}"));
+        assert!(
+            doc_text.trim().len() > 10,
+            "{sig}: empty or stub doc line {doc:?}"
+        );
+        let name = &sig[..sig.find('(').unwrap()];
+        listed.push(name.to_string());
+    }
+    listed.sort();
+
+    let registered = registered_functions();
+    assert!(registered.len() >= 30, "{registered:?}");
+    assert_eq!(listed, registered, "every registered overload is listed");
+    // Everything the README's table promises is there.
+    let names: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    for f in [
+        "param",
+        "force",
+        "allow_exec",
+        "gen_key",
+        "load_key",
+        "write_key",
+        "pem",
+        "new_csr",
+        "load_csr",
+        "write_csr",
+        "text",
+        "new_ca",
+        "load_ca",
+        "sign",
+        "issue",
+        "load_cert",
+        "write_cert",
+        "write_pair",
+        "info",
+        "mkdir",
+        "exists",
+        "read",
+        "write",
+        "copy",
+        "remove",
+        "list",
+        "chmod",
+        "inspect",
+        "join",
+        "exec",
+    ] {
+        assert!(names.contains(f), "`{f}` missing from pkirun functions");
+    }
+
+    let json: serde_json::Value =
+        serde_json::from_str(&dir.pkirun(&["functions", "--json"]).success().stdout()).unwrap();
+    let all = json.as_array().unwrap();
+    assert_eq!(all.len(), listed.len());
+    for f in all {
+        assert!(!f["signature"].as_str().unwrap().is_empty(), "{f}");
+        assert!(!f["doc"].as_str().unwrap().trim().is_empty(), "{f}");
+    }
+}
+
+#[test]
+fn pkirun_inspect_json_shows_a_certificate_with_its_sans() {
+    let dir = Dir::new();
+    dir.run_script(
+        r#"
+let ca = new_ca(gen_key("ecdsa", 256), #{ subject: "/CN=Inspect CA" });
+let r = ca.issue(#{ key: "ecdsa:256", subject: #{ O: "Inspect", CN: "node1" }, san: ["node1.example.io", "IP:10.0.0.1", "::1"], profile: "peer" });
+write_cert("node1.crt", r.cert);
+"#,
+        &[],
+    )
+    .success();
+    let out = dir
+        .pkirun(&["inspect", "--json", "node1.crt"])
+        .success()
+        .stdout();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let files = json.as_array().unwrap();
+    assert_eq!(files.len(), 1, "{out}");
+    assert_eq!(files[0]["file"], "node1.crt");
+    let items = files[0]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{out}");
+    let cert = &items[0];
+    assert_eq!(cert["kind"], "certificate");
+    assert_eq!(
+        cert["san"],
+        serde_json::json!(["DNS:node1.example.io", "IP:10.0.0.1", "IP:::1"])
+    );
+    assert_eq!(cert["subject"]["text"], "O = Inspect, CN = node1");
+    assert_eq!(cert["issuer"]["text"], "CN = Inspect CA");
+    assert_eq!(
+        cert["ext_key_usage"],
+        serde_json::json!(["serverAuth", "clientAuth"])
+    );
+}
