@@ -34,7 +34,7 @@ pub struct ManifestEntry {
 pub struct Manifest {
     path: String,
     file: File,
-    names: HashSet<String>,
+    names: HashSet<u128>,
 }
 
 impl Manifest {
@@ -68,7 +68,7 @@ impl Manifest {
                 }
                 match serde_json::from_slice::<ManifestEntry>(&line) {
                     Ok(entry) => {
-                        names.insert(entry.name);
+                        names.insert(super::key128(entry.name.as_bytes()));
                         good_len = offset;
                     }
                     Err(e) => {
@@ -97,13 +97,15 @@ impl Manifest {
         })
     }
 
-    /// Names already recorded.
+    /// Digests ([`super::key128`]) of the names recorded before this run.
     #[must_use]
-    pub fn names(&self) -> HashSet<String> {
+    pub fn names(&self) -> HashSet<u128> {
         self.names.clone()
     }
 
-    /// Appends entries (not already recorded) and syncs the manifest.
+    /// Appends entries and syncs the manifest. Callers pass each name once: names are unique
+    /// in a batch, and entries for outputs found on disk are only made for names not recorded
+    /// before the run ([`Manifest::names`]).
     ///
     /// # Errors
     /// I/O errors.
@@ -114,13 +116,11 @@ impl Manifest {
         };
         let mut buf = Vec::new();
         for e in entries {
-            if self.names.insert(e.name.clone()) {
-                serde_json::to_writer(&mut buf, e).map_err(|e| Error::Manifest {
-                    path: self.path.clone(),
-                    message: e.to_string(),
-                })?;
-                buf.push(b'\n');
-            }
+            serde_json::to_writer(&mut buf, e).map_err(|e| Error::Manifest {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+            buf.push(b'\n');
         }
         if buf.is_empty() {
             return Ok(());

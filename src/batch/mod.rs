@@ -225,22 +225,31 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().map_err(|_| Error::Pool(threads.unwrap_or(0)))
 }
 
-/// Checks names are non-empty, unique, usable in paths, and that every output path is inside
-/// the workspace — before anything is generated.
-///
-/// # Errors
-/// The first bad row.
-pub fn validate_names<'a>(
-    ws: &Workspace,
-    layout: &Layout,
-    source_name: &str,
-    rows: impl Iterator<Item = (usize, &'a str)>,
-) -> Result<usize> {
-    let mut seen = HashSet::new();
-    let mut count = 0;
-    for (row, name) in rows {
+/// A 128-bit digest standing in for a name or serial in the batch's sets: 16 bytes per entry
+/// instead of a `String`, so memory stays flat at 100,000 certificates (a collision among
+/// 2^64 names is not a practical concern).
+#[must_use]
+pub fn key128(bytes: &[u8]) -> u128 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(bytes);
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(k)
+}
+
+/// Checks, row by row, that names are non-empty, unique and usable in paths, and that every
+/// output path is inside the workspace, before anything is generated.
+struct NameCheck<'a> {
+    ws: &'a Workspace,
+    layout: &'a Layout,
+    source_name: &'a str,
+    seen: HashSet<u128>,
+}
+
+impl NameCheck<'_> {
+    fn check(&mut self, row: usize, name: &str) -> Result<()> {
         let bad = |message: String| Error::Row {
-            source_name: source_name.to_string(),
+            source_name: self.source_name.to_string(),
             row,
             message,
         };
@@ -250,16 +259,49 @@ pub fn validate_names<'a>(
         if name.contains('/') || name.contains('\0') || name == "." || name == ".." {
             return Err(bad(format!("name `{name}` cannot be used in a file name")));
         }
-        if !seen.insert(name.to_string()) {
+        if !self.seen.insert(key128(name.as_bytes())) {
             return Err(bad(format!("duplicate name `{name}`")));
         }
-        ws.resolve(&layout.cert_path(name))
+        self.ws
+            .resolve(&self.layout.cert_path(name))
             .map_err(|e| bad(e.to_string()))?;
-        ws.resolve(&layout.key_path(name))
+        self.ws
+            .resolve(&self.layout.key_path(name))
             .map_err(|e| bad(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// Checks every name of a batch (see [`NameCheck`]); returns how many there are.
+///
+/// # Errors
+/// The first bad row.
+pub fn validate_names<'a>(
+    ws: &Workspace,
+    layout: &Layout,
+    source_name: &str,
+    rows: impl Iterator<Item = (usize, &'a str)>,
+) -> Result<usize> {
+    let mut check = NameCheck {
+        ws,
+        layout,
+        source_name,
+        seen: HashSet::new(),
+    };
+    let mut count = 0;
+    for (row, name) in rows {
+        check.check(row, name)?;
         count += 1;
     }
     Ok(count)
+}
+
+fn random_run_id() -> Result<[u8; 4]> {
+    let serial = crate::pki::random_serial().map_err(|source| Error::Pki {
+        name: "serial".into(),
+        source,
+    })?;
+    Ok([serial[0], serial[1], serial[2], serial[3]])
 }
 
 fn parent_dir(path: &str) -> Option<&str> {
@@ -291,14 +333,55 @@ struct Run<'a> {
     ws: &'a Workspace,
     ca: &'a Ca,
     opts: &'a BatchOptions,
-    recorded: HashSet<String>,
-    serials: Mutex<HashSet<Vec<u8>>>,
+    recorded: HashSet<u128>,
+    run_id: [u8; 4],
+    counter: std::sync::atomic::AtomicU32,
     dirs: Mutex<HashSet<String>>,
 }
 
-impl Run<'_> {
-    /// Issues with a serial not used before in this batch (a 126-bit collision is next to
-    /// impossible, but uniqueness is promised, so it is checked).
+impl<'a> Run<'a> {
+    /// What both batch kinds do once the input is validated: clear temporary files a killed
+    /// run left, open the manifest, draw a run id, build the thread pool.
+    fn start(
+        batch: &Batch<'a>,
+        layout: &Layout,
+    ) -> Result<(Self, Option<Manifest>, rayon::ThreadPool)> {
+        cleanup_stale_temps(batch.ws, layout)?;
+        let manifest = batch
+            .opts
+            .manifest
+            .as_deref()
+            .map(|p| Manifest::open(batch.ws, p))
+            .transpose()?;
+        let run = Run {
+            ws: batch.ws,
+            ca: batch.ca,
+            opts: batch.opts,
+            recorded: manifest.as_ref().map(Manifest::names).unwrap_or_default(),
+            run_id: random_run_id()?,
+            counter: std::sync::atomic::AtomicU32::new(0),
+            dirs: Mutex::new(HashSet::new()),
+        };
+        Ok((run, manifest, pool(batch.opts.threads)?))
+    }
+
+    /// The next serial of this batch: `run id (4 bytes) | counter (4 bytes) | random (8 bytes)`.
+    /// Unique within the batch by construction (no set of issued serials to keep), different
+    /// across runs by the random run id, and unpredictable by its 64 random bits.
+    fn next_serial(&self) -> Result<[u8; 16]> {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut serial = crate::pki::random_serial().map_err(|source| Error::Pki {
+            name: "serial".into(),
+            source,
+        })?;
+        serial[..4].copy_from_slice(&self.run_id);
+        serial[4..8].copy_from_slice(&n.to_be_bytes());
+        serial[0] = (serial[0] & 0x7f) | 0x01;
+        Ok(serial)
+    }
+
     fn issue_unique(
         &self,
         name: &str,
@@ -306,37 +389,13 @@ impl Run<'_> {
         spec: &BatchSpec,
         profile: &Profile,
     ) -> Result<Certificate> {
-        loop {
-            let cert = self
-                .ca
-                .issue_for(spki, &spec.subject, &spec.sans, profile)
-                .map_err(|source| Error::Pki {
-                    name: name.to_string(),
-                    source,
-                })?;
-            let fresh = self
-                .serials
-                .lock()
-                .map(|mut s| s.insert(cert.serial().to_vec()))
-                .unwrap_or(true);
-            if fresh {
-                return Ok(cert);
-            }
-        }
-    }
-
-    fn sign_unique(&self, csr: &Csr, profile: &Profile) -> Result<Certificate, crate::pki::Error> {
-        loop {
-            let cert = self.ca.sign(csr, profile)?;
-            let fresh = self
-                .serials
-                .lock()
-                .map(|mut s| s.insert(cert.serial().to_vec()))
-                .unwrap_or(true);
-            if fresh {
-                return Ok(cert);
-            }
-        }
+        let serial = self.next_serial()?;
+        self.ca
+            .issue_for_with_serial(spki, &spec.subject, &spec.sans, profile, Some(&serial))
+            .map_err(|source| Error::Pki {
+                name: name.to_string(),
+                source,
+            })
     }
 
     /// Creates the parent directory of `path` once per batch (a cache saves a path
@@ -375,7 +434,7 @@ impl Run<'_> {
             source,
         };
         if cert_exists && key_exists && !force {
-            let entry = if self.recorded.contains(name) {
+            let entry = if self.recorded.contains(&key128(name.as_bytes())) {
                 None
             } else {
                 let cert = Certificate::from_pem(&self.ws.read(&cert_path)?).map_err(pki)?;
@@ -527,15 +586,16 @@ pub fn issue_batch<I>(
 where
     I: Iterator<Item = Result<(usize, BatchSpec)>>,
 {
-    let Batch {
-        ws,
-        ca,
-        opts,
-        progress,
-    } = *batch;
+    let Batch { ws, progress, .. } = *batch;
     let started = Instant::now();
-    // Pass 1: validate every row; only names are kept.
-    let mut names = Vec::new();
+    // Pass 1: validate every row, streaming; only 16-byte name digests are kept.
+    let mut check = NameCheck {
+        ws,
+        layout,
+        source_name,
+        seen: HashSet::new(),
+    };
+    let mut total = 0usize;
     for item in specs() {
         let (row, spec) = item?;
         if spec.profile >= profiles.len() {
@@ -545,31 +605,11 @@ where
                 message: "unknown profile".into(),
             });
         }
-        names.push((row, spec.name));
+        check.check(row, &spec.name)?;
+        total += 1;
     }
-    let total = validate_names(
-        ws,
-        layout,
-        source_name,
-        names.iter().map(|(r, n)| (*r, n.as_str())),
-    )?;
-    drop(names);
-    cleanup_stale_temps(ws, layout)?;
-
-    let mut manifest = opts
-        .manifest
-        .as_deref()
-        .map(|p| Manifest::open(ws, p))
-        .transpose()?;
-    let run = Run {
-        ws,
-        ca,
-        opts,
-        recorded: manifest.as_ref().map(Manifest::names).unwrap_or_default(),
-        serials: Mutex::new(HashSet::new()),
-        dirs: Mutex::new(HashSet::new()),
-    };
-    let pool = pool(opts.threads)?;
+    drop(check);
+    let (run, mut manifest, pool) = Run::start(batch, layout)?;
     progress.start(total as u64);
     let result = run_chunks(
         &run,
@@ -607,10 +647,7 @@ pub fn sign_batch(
     policy: &NamePolicy,
 ) -> Result<Summary> {
     let Batch {
-        ws,
-        ca,
-        opts,
-        progress,
+        ws, ca, progress, ..
     } = *batch;
     let started = Instant::now();
     let layout = Layout {
@@ -625,26 +662,12 @@ pub fn sign_batch(
             .enumerate()
             .map(|(i, c)| (i + 1, c.name.as_str())),
     )?;
-    cleanup_stale_temps(ws, &layout)?;
-    let mut manifest = opts
-        .manifest
-        .as_deref()
-        .map(|p| Manifest::open(ws, p))
-        .transpose()?;
-    let run = Run {
-        ws,
-        ca,
-        opts,
-        recorded: manifest.as_ref().map(Manifest::names).unwrap_or_default(),
-        serials: Mutex::new(HashSet::new()),
-        dirs: Mutex::new(HashSet::new()),
-    };
-    let pool = pool(opts.threads)?;
+    let (run, mut manifest, pool) = Run::start(batch, &layout)?;
     progress.start(csrs.len() as u64);
     let work = |item: &CsrItem| -> Result<Outcome> {
         let cert_path = layout.cert_path(&item.name);
         if ws.exists(&cert_path)? && !ws.force() {
-            let entry = if run.recorded.contains(&item.name) {
+            let entry = if run.recorded.contains(&key128(item.name.as_bytes())) {
                 None
             } else {
                 let cert =
@@ -670,7 +693,8 @@ pub fn sign_batch(
         if let Err(reason) = check_csr(&csr, profile, policy) {
             return Ok(reject(reason));
         }
-        let cert = match run.sign_unique(&csr, profile) {
+        let serial = run.next_serial()?;
+        let cert = match ca.sign_with_serial(&csr, profile, Some(&serial)) {
             Ok(c) => c,
             Err(e) => return Ok(reject(e.to_string())),
         };

@@ -22,6 +22,11 @@ pub struct Ca {
     cert: Certificate,
     key: Key,
     key_id: Vec<u8>,
+    /// The certificate's subject as DER (the issuer of everything it signs) and parsed (for
+    /// `match` policies), its own issuer DER and serial: computed once, used per certificate.
+    subject_der: Vec<u8>,
+    subject: DistinguishedName,
+    issuer_der: Vec<u8>,
 }
 
 /// A fresh random serial number: 16 bytes (126 bits of randomness), positive, never zero.
@@ -47,12 +52,13 @@ struct Issuer<'a> {
     issuer_and_serial: IssuerAndSerial,
 }
 
-/// Subject, key and requested extensions of the certificate to make.
+/// Subject, key, requested extensions and (optionally) serial of the certificate to make.
 struct Subject<'a> {
     name: DistinguishedName,
     spki_der: &'a [u8],
     requested: &'a [Extension],
     sans: &'a [San],
+    serial: Option<&'a [u8]>,
 }
 
 fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result<Certificate> {
@@ -62,7 +68,14 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
         .unwrap_or(now);
     let not_after = now + profile.validity.duration();
     let subject_der = subject.name.to_der()?;
-    let serial = random_serial()?;
+    let random;
+    let serial = match subject.serial {
+        Some(s) => s,
+        None => {
+            random = random_serial()?;
+            &random[..]
+        }
+    };
 
     let mut exts: Vec<Extension> = Vec::new();
     if let Some(bc) = &profile.basic_constraints {
@@ -94,7 +107,7 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
             let pair = issuer
                 .issuer_and_serial
                 .as_ref()
-                .map_or((issuer.name_der, &serial[..]), |(i, s)| {
+                .map_or((issuer.name_der, serial), |(i, s)| {
                     (i.as_slice(), s.as_slice())
                 });
             exts.push(ext::authority_key_id(issuer.key_id, Some(pair))?);
@@ -108,7 +121,7 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
 
     sign_certificate(
         TbsFields {
-            serial: &serial,
+            serial,
             issuer_der: issuer.name_der,
             subject_der: &subject_der,
             spki_der: subject.spki_der,
@@ -234,12 +247,13 @@ impl Ca {
                 spki_der: key.public_key_der(),
                 requested: &[],
                 sans: &[],
+                serial: None,
             },
             // A self-signed certificate's AKI names itself (keyid; with issuer:always also its
             // own name and serial, see `build`).
             profile,
         )?;
-        Ok(Ca { cert, key, key_id })
+        Ca::assemble(cert, key, key_id)
     }
 
     /// Loads an existing CA from its certificate and key, refusing a key that does not belong
@@ -265,7 +279,18 @@ impl Ca {
         let key_id = cert
             .subject_key_id()
             .unwrap_or_else(|| key_identifier_of_spki(&cert_spki));
-        Ok(Ca { cert, key, key_id })
+        Ca::assemble(cert, key, key_id)
+    }
+
+    fn assemble(cert: Certificate, key: Key, key_id: Vec<u8>) -> Result<Self> {
+        Ok(Ca {
+            subject_der: cert.subject_der()?,
+            subject: cert.subject()?,
+            issuer_der: cert.issuer_der()?,
+            cert,
+            key,
+            key_id,
+        })
     }
 
     /// The CA certificate.
@@ -282,10 +307,10 @@ impl Ca {
 
     /// The CA's subject (the issuer name of what it signs) and, for `keyid,issuer:always`, its
     /// own issuer name and serial.
-    fn issuer(&self) -> Result<(Vec<u8>, IssuerAndSerial)> {
+    fn issuer(&self) -> Result<(&[u8], IssuerAndSerial)> {
         Ok((
-            self.cert.subject_der()?,
-            Some((self.cert.issuer_der()?, self.cert.serial().to_vec())),
+            &self.subject_der,
+            Some((self.issuer_der.clone(), self.cert.serial().to_vec())),
         ))
     }
 
@@ -295,11 +320,25 @@ impl Ca {
     /// # Errors
     /// A policy refusal, or encoding/signing failure.
     pub fn sign(&self, csr: &Csr, profile: &Profile) -> Result<Certificate> {
-        let subject = apply_policy(csr.subject()?, &profile.policy, &self.cert.subject()?)?;
+        self.sign_with_serial(csr, profile, None)
+    }
+
+    /// [`Ca::sign`] with a serial chosen by the caller (bulk issuance makes serials unique by
+    /// construction); `None` draws a random one.
+    ///
+    /// # Errors
+    /// A policy refusal, or encoding/signing failure.
+    pub fn sign_with_serial(
+        &self,
+        csr: &Csr,
+        profile: &Profile,
+        serial: Option<&[u8]>,
+    ) -> Result<Certificate> {
+        let subject = apply_policy(csr.subject()?, &profile.policy, &self.subject)?;
         let (name_der, issuer_and_serial) = self.issuer()?;
         build(
             &Issuer {
-                name_der: &name_der,
+                name_der,
                 key: &self.key,
                 key_id: &self.key_id,
                 issuer_and_serial,
@@ -309,6 +348,7 @@ impl Ca {
                 spki_der: csr.public_key_der(),
                 requested: csr.extensions(),
                 sans: &[],
+                serial,
             },
             profile,
         )
@@ -326,11 +366,26 @@ impl Ca {
         sans: &[San],
         profile: &Profile,
     ) -> Result<Certificate> {
-        let subject = apply_policy(subject.clone(), &profile.policy, &self.cert.subject()?)?;
+        self.issue_for_with_serial(spki_der, subject, sans, profile, None)
+    }
+
+    /// [`Ca::issue_for`] with a serial chosen by the caller; `None` draws a random one.
+    ///
+    /// # Errors
+    /// A policy refusal, or encoding/signing failure.
+    pub fn issue_for_with_serial(
+        &self,
+        spki_der: &[u8],
+        subject: &DistinguishedName,
+        sans: &[San],
+        profile: &Profile,
+        serial: Option<&[u8]>,
+    ) -> Result<Certificate> {
+        let subject = apply_policy(subject.clone(), &profile.policy, &self.subject)?;
         let (name_der, issuer_and_serial) = self.issuer()?;
         build(
             &Issuer {
-                name_der: &name_der,
+                name_der,
                 key: &self.key,
                 key_id: &self.key_id,
                 issuer_and_serial,
@@ -340,6 +395,7 @@ impl Ca {
                 spki_der,
                 requested: &[],
                 sans,
+                serial,
             },
             profile,
         )
