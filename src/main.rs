@@ -99,8 +99,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 let _ = writeln!(out, "{text}");
             } else {
                 for f in fns {
-                    let first = f.doc.lines().next().unwrap_or("");
-                    let _ = writeln!(out, "{}\n    {first}", f.signature);
+                    let _ = writeln!(out, "{}\n    {}", f.signature, first_sentence(&f.doc));
                 }
             }
             Ok(())
@@ -122,6 +121,25 @@ fn run(cli: Cli) -> Result<(), String> {
             script::run_file(&script, ws, &opts).map_err(|e| e.to_string())
         }
     }
+}
+
+/// The first sentence of a doc comment (which may run over several lines).
+fn first_sentence(doc: &str) -> String {
+    let text = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(". ") {
+        let end = from + i;
+        let word = text[..end]
+            .rsplit(' ')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('(');
+        if !matches!(word, "e.g" | "i.e" | "etc" | "vs") {
+            return text[..=end].to_string();
+        }
+        from = end + 2;
+    }
+    text
 }
 
 fn inspect_files(files: &[PathBuf], json: bool) -> Result<(), String> {
