@@ -33,10 +33,15 @@ impl Bar {
             return Bar(None);
         }
         let bar = ProgressBar::new(0);
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} certificates  {per_sec}  ETA {eta}")
-        {
-            bar.set_style(style);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} certificates  {rate} certs/s  ETA {eta}",
+        ) {
+            bar.set_style(style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}", state.per_sec());
+                },
+            ));
         }
         Bar(Some(bar))
     }
