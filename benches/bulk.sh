@@ -23,6 +23,20 @@
 #   RSA_N    certificates for pkirun issue_batch with RSA-2048 keys (default N)
 #   RSS_N    smaller size of the RSS pair (default N); SKIP_RSS=1 skips (e)
 #   JOBS     parallel loop workers (default nproc)
+#   REPEAT   runs of each short pkirun measurement (P-384 issue_batch, sign_batch), the median
+#            is reported (default 3); RSA issue_batch runs once
+#   KEEP=1   keep the issued files (OUTDIR/runs) instead of removing them at the end
+# Table columns beyond the rates: peak RSS of pkirun; CPU ms/cert, user + system time of the
+# command and all its children per certificate (a cost that other work on the machine barely
+# changes); CPU wait %, the share of the wall time in which some task on the machine was
+# runnable but had no CPU (/proc/pressure/cpu): other work on the machine, or the command's own
+# threads beyond the cores (cfssl's Go runtime); high values for pkirun rows mean the figures,
+# the speed-up above all, were taken on a busy machine.
+# File system: this machine's root is ext4 without a journal, where creating a file within a
+# few minutes of deleting many in the same block group costs up to ~1 ms (inode allocation
+# skips recently deleted inodes). pkirun's rate (2 files per certificate, ~0.7 ms of CPU) is
+# the one that suffers: the script deletes nothing before its timed runs, but leave ~5 minutes
+# after a run that deleted many files (this script's own clean-up included) before timing.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +47,7 @@ RSA_N=${RSA_N:-$N}
 RSS_N=${RSS_N:-$N}
 SKIP_RSS=${SKIP_RSS:-0}
 JOBS=${JOBS:-$(nproc)}
+REPEAT=${REPEAT:-3}
 
 # ---- tools -----------------------------------------------------------------------------------
 apt_updated=0
@@ -69,25 +84,32 @@ cd "$OUT"
 
 pk() { "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "$@"; }
 
-# timed KEY N CMD...: wall seconds (date +%s%N) and peak RSS (KiB) of CMD, into RESULTS.
+# timed KEY N CMD...: wall seconds (date +%s%N), peak RSS (KiB), user + system CPU seconds of
+# CMD and its children, and how much of the wall time some task on the machine waited for a CPU
+# (/proc/pressure/cpu: other work on a shared machine shows up there), into RESULTS.
 timed() {
     local key=$1 n=$2
     shift 2
     sync # earlier runs' dirty pages are not this run's to flush
-    local t0 t1
+    local t0 t1 p0 p1
+    p0=$(cpu_stall_us)
     t0=$(date +%s%N)
     if ! /usr/bin/time -v -o "$OUT/time.txt" "$@" >>"$LOG" 2>&1; then
         echo "failed: $* (see $LOG)" >&2
         exit 1
     fi
     t1=$(date +%s%N)
-    local rss
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/time.txt")
-    printf '%s\t%d\t%s\t%s\n' "$key" "$n" "$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }')" \
-        "$rss" >>"$RESULTS"
-    awk -F'\t' -v k="$key" '$1 == k { printf "  %-28s %7d certs %9.2f s %9.1f certs/s\n", $1, $2, $3, $2 / $3 }' \
-        "$RESULTS" >&2
+    p1=$(cpu_stall_us)
+    awk -F': ' -v k="$key" -v n="$n" -v ns=$((t1 - t0)) -v stall=$((p1 - p0)) '
+        /Maximum resident set size/ { rss = $2 }
+        /User time \(seconds\)/ { cpu += $2 }
+        /System time \(seconds\)/ { cpu += $2 }
+        END { printf "%s\t%d\t%.3f\t%d\t%.2f\t%.0f\n", k, n, ns / 1e9, rss, cpu, (stall > 0 ? 100 * stall * 1000 / ns : 0) }
+    ' "$OUT/time.txt" >>"$RESULTS"
+    tail -n 1 "$RESULTS" | awk -F'\t' '{ printf "  %-24s %7d certs %8.2f s %8.1f certs/s  CPU %.2f ms/cert  CPU wait %d%%\n", $1, $2, $3, $2 / $3, 1000 * $5 / $2, $6 }' >&2
 }
+
+cpu_stall_us() { awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo 0; }
 
 # expect DIR COUNT CA: DIR holds COUNT certificates (*.pem but keys, CSRs and manifests) and
 # the first verifies against CA.
@@ -102,7 +124,17 @@ expect() {
     openssl verify -CAfile "$ca/ca.pem" "$one" >/dev/null
 }
 
-fresh() { rm -rf "$1" && mkdir -p "$1"; }
+# Outputs of timed runs go to runs/ and are removed only at the end: this machine's root file
+# system is ext4 without a journal, where allocating an inode skips every inode deleted in the
+# last minute(s) of its group, so creating files right after deleting thousands costs ~1 ms each
+# (the "/tmp is slow" effect). A previous invocation's runs/ is set aside now and removed last.
+fresh() { mkdir -p "$1"; }
+
+# median KEY: of the rows KEY.r1, KEY.r2, ... the one with the median wall time, as KEY.
+median() {
+    awk -F'\t' -v k="$1" 'index($1, k ".r") == 1 { print }' "$RESULTS" | sort -t $'\t' -k3,3g |
+        awk -F'\t' -v k="$1" '{ row[NR] = $0 } END { $0 = row[int((NR + 1) / 2)]; OFS = "\t"; $1 = k; print }' >>"$RESULTS"
+}
 
 inventory() { # inventory N FILE: CSV with name, hosts (DNS;IP), o
     [[ -f $2 ]] && return 0
@@ -113,8 +145,11 @@ inventory() { # inventory N FILE: CSV with name, hosts (DNS;IP), o
     }' >"$2.part" && mv "$2.part" "$2"
 }
 
-echo "pkirun $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'), $(openssl version | awk '{ print "openssl", $2 }'), cfssl $(cfssl version | awk '/Version/ { print $2 }'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')" |
+echo "pkirun $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'), $(openssl version | awk '{ print "openssl", $2 }'), cfssl $(cfssl version | awk '/Version/ { print $2 }'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')" |
     tee "$OUT/machine.txt" >&2
+
+[[ -d runs ]] && mv runs "old-runs.$$"
+mkdir -p runs
 
 # ---- inputs (untimed) ------------------------------------------------------------------------
 pk -D ca_dir=ca-p384 -D ca_key=ecdsa:384 >>"$LOG" 2>&1
@@ -176,42 +211,49 @@ echo "timing (log: $LOG)" >&2
 for t in p384 rsa2048; do
     spec=$([[ $t == p384 ]] && echo ecdsa:384 || echo rsa:2048)
     n=$([[ $t == p384 ]] && echo "$N" || echo "$RSA_N")
+    reps=$([[ $t == p384 ]] && echo "$REPEAT" || echo 1)
     for th in 1 all; do
-        d="run-issue-$t-$th"
-        fresh "$d"
         threads=()
         [[ $th == 1 ]] && threads=(--threads 1)
-        timed "issue.$t.$th" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
-            -D ca_dir="ca-$t" -D inventory="inventory-$n.csv" -D key="$spec" \
-            -D out="$d/certs/{name}" -D manifest="$d/manifest.jsonl"
-        expect "$d" "$n" "ca-$t"
+        for r in $(seq 1 "$reps"); do
+            d="runs/issue-$t-$th-$r"
+            fresh "$d"
+            timed "issue.$t.$th.r$r" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
+                -D ca_dir="ca-$t" -D inventory="inventory-$n.csv" -D key="$spec" \
+                -D out="$d/certs/{name}" -D manifest="$d/manifest.jsonl"
+            expect "$d" "$n" "ca-$t"
+        done
+        median "issue.$t.$th"
     done
 done
 
 # ---- (b) pkirun sign_batch -------------------------------------------------------------------
 for t in rsa2048 p384; do
     for th in 1 all; do
-        d="run-sign-$t-$th"
-        fresh "$d"
         threads=()
         [[ $th == 1 ]] && threads=(--threads 1)
-        timed "sign.$t.$th" "$N" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
-            -D ca_dir="ca-$t" -D csrs="csrs-$t" -D out="$d/{name}.pem" -D manifest="$d/manifest.jsonl"
-        expect "$d" "$N" "ca-$t"
+        for r in $(seq 1 "$REPEAT"); do
+            d="runs/sign-$t-$th-$r"
+            fresh "$d"
+            timed "sign.$t.$th.r$r" "$N" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
+                -D ca_dir="ca-$t" -D csrs="csrs-$t" -D out="$d/{name}.pem" -D manifest="$d/manifest.jsonl"
+            expect "$d" "$N" "ca-$t"
+        done
+        median "sign.$t.$th"
     done
 done
 
 # ---- (c), (d) the peers ----------------------------------------------------------------------
 for t in p384 rsa2048; do
-    d="run-openssl-$t"
+    d="runs/openssl-$t"
     fresh "$d"
     timed "openssl.$t" "$PEER_N" bash -c "seq 1 $PEER_N | xargs -P $JOBS -n 1 bash openssl-one.sh $t $d"
     expect "$d" "$PEER_N" "ca-$t"
-    d="run-cfssl-gencert-$t"
+    d="runs/cfssl-gencert-$t"
     fresh "$d"
     timed "cfssl-gencert.$t" "$PEER_N" bash -c "seq 1 $PEER_N | xargs -P $JOBS -n 1 bash cfssl-gencert-one.sh $t $d"
     expect "$d" "$PEER_N" "ca-$t"
-    d="run-cfssl-sign-$t"
+    d="runs/cfssl-sign-$t"
     fresh "$d"
     timed "cfssl-sign.$t" "$PEER_N" bash -c "seq 1 $PEER_N | xargs -P $JOBS -n 1 bash cfssl-sign-one.sh $t $d"
     expect "$d" "$PEER_N" "ca-$t"
@@ -226,32 +268,31 @@ if [[ $SKIP_RSS != 1 ]]; then
             continue
         fi
         inventory "$n" "inventory-$n.csv"
-        d="run-rss-$n"
+        d="runs/rss-$n"
         fresh "$d"
         timed "rss.$n" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet -D ca_dir=ca-p384 \
             -D inventory="inventory-$n.csv" -D key=ecdsa:384 -D out="$d/certs/{name}" \
             -D manifest="$d/manifest.jsonl"
         expect "$d" "$n" ca-p384
-        rm -rf "$d"
     done
 fi
 
 # ---- the table -------------------------------------------------------------------------------
 TABLE="$OUT/table.md"
 awk -F'\t' -v jobs="$JOBS" -v rss_n="$RSS_N" -v skip_rss="$SKIP_RSS" '
-    { n[$1] = $2; s[$1] = $3; rss[$1] = $4 / 1024; rate[$1] = $2 / $3 }
+    { n[$1] = $2; s[$1] = $3; rss[$1] = $4 / 1024; cpu[$1] = $5; wait[$1] = $6; rate[$1] = $2 / $3 }
     function row(op, k, ratio, speedup, mem) {
-        printf "| %s | %d | %.2f | %.1f | %s | %s | %s |\n", op, n[k], s[k], rate[k], ratio, speedup, mem
+        printf "| %s | %d | %.2f | %.1f | %s | %s | %s | %.2f | %d |\n", op, n[k], s[k], rate[k], ratio, speedup, mem, 1000 * cpu[k] / n[k], wait[k]
     }
     function x(a, b) { return sprintf("%.1fx", rate[a] / rate[b]) }
     function mib(k) { return sprintf("%.1f", rss[k]) }
     function check(what, value, limit, unit, cmp) {
         ok = (cmp == ">=") ? value >= limit : (cmp == "<") ? value < limit : value <= limit
-        checks = checks sprintf("- %s: %s%s (target %s %s%s): %s\n", what, sprintf("%.1f", value), unit, cmp, limit, unit, ok ? "PASS" : "FAIL")
+        checks = checks sprintf("- %s: %s%s (target %s %s%s): %s\n", what, sprintf("%.2f", value), unit, cmp, limit, unit, ok ? "PASS" : "FAIL")
     }
     END {
-        print "| operation | certs | wall s | certs/s | pkirun ÷ this | 1 → " jobs " threads | peak RSS MiB |"
-        print "|---|---:|---:|---:|---:|---:|---:|"
+        print "| operation | certs | wall s | certs/s | pkirun ÷ this | 1 → " jobs " threads | peak RSS MiB | CPU ms/cert | CPU wait % |"
+        print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
         name["p384"] = "P-384"; name["rsa2048"] = "RSA-2048"
         split("p384 rsa2048", types, " ")
         for (i = 1; i <= 2; i++) {
@@ -270,8 +311,8 @@ awk -F'\t' -v jobs="$JOBS" -v rss_n="$RSS_N" -v skip_rss="$SKIP_RSS" '
         }
         big = rss_n * 10
         if (skip_rss != 1) {
-            row("pkirun issue_batch, P-384, " jobs " threads (RSS at N)", "rss." rss_n, "", "", mib("rss." rss_n))
-            row("pkirun issue_batch, P-384, " jobs " threads (RSS at 10N)", "rss." big, "", "", mib("rss." big))
+            row("pkirun issue_batch, P-384 keys, " jobs " threads (RSS, N)", "rss." rss_n, "", "", mib("rss." rss_n))
+            row("pkirun issue_batch, P-384 keys, " jobs " threads (RSS, 10N)", "rss." big, "", "", mib("rss." big))
         }
         check("P-384 key+cert vs openssl loop", rate["issue.p384.all"] / rate["openssl.p384"], 40, "x", ">=")
         check("P-384 key+cert vs cfssl gencert loop", rate["issue.p384.all"] / rate["cfssl-gencert.p384"], 20, "x", ">=")
@@ -291,4 +332,10 @@ cat "$OUT/machine.txt"
 echo
 cat "$TABLE"
 echo
-echo "raw results: $RESULTS; outputs and log under $OUT"
+echo "raw results: $RESULTS; log: $LOG"
+if [[ ${KEEP:-0} == 1 ]]; then
+    echo "outputs kept in $OUT/runs"
+    rm -rf old-runs.*
+else
+    rm -rf old-runs.* runs
+fi

@@ -15,7 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use pkirun::pki::{Ca, Csr, CsrParams, DistinguishedName, Key, KeySpec, Profile, San};
+use pkirun::pki::{
+    Ca, Csr, CsrParams, DistinguishedName, Key, KeySpec, Profile, PublicKey, San,
+    SignatureAlgorithm,
+};
 use pkirun::script::{self, Options};
 use pkirun::workspace::Workspace;
 
@@ -107,6 +110,44 @@ fn bench_csr_roundtrip(c: &mut Criterion) {
     g.finish();
 }
 
+/// The signature primitives under the operations above: what a signature and a verification
+/// cost, and what RSA blinding adds (`sign_with_rng`, which `Key::sign` uses, blinds the base,
+/// the exponent and the CRT moduli; `sign` relies on crypto-bigint's constant-time arithmetic
+/// alone).
+fn bench_primitives(c: &mut Criterion) {
+    use sha2::{Digest, Sha256};
+    let mut g = c.benchmark_group("primitive");
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(3));
+    let msg = vec![0x5a_u8; 600]; // about a TBSCertificate
+    for (name, spec, alg) in [
+        ("p256", KeySpec::P256, SignatureAlgorithm::EcdsaSha256),
+        ("p384", KeySpec::P384, SignatureAlgorithm::EcdsaSha384),
+        ("rsa2048", KeySpec::Rsa(2048), SignatureAlgorithm::RsaSha256),
+    ] {
+        let key = Key::generate(spec).unwrap();
+        let public = PublicKey::from_spki_der(key.public_key_der()).unwrap();
+        let sig = key.sign(&msg).unwrap();
+        g.bench_function(format!("{name}_sign"), |b| {
+            b.iter(|| key.sign(black_box(&msg)).unwrap())
+        });
+        g.bench_function(format!("{name}_verify"), |b| {
+            b.iter(|| assert!(public.verify(alg, black_box(&msg), &sig)))
+        });
+    }
+    let mut rng = getrandom::rand_core::UnwrapErr(getrandom::SysRng);
+    let rsa_key = rsa::PrivateKey::new(&mut rng, 2048).unwrap();
+    let digest = Sha256::digest(&msg);
+    g.bench_function("rsa2048_sign_unblinded", |b| {
+        b.iter(|| {
+            rsa_key
+                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), black_box(&digest))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
 /// A fresh, empty directory under target/bench-out for each script run.
 fn fresh_dir(base: &Path, n: usize) -> PathBuf {
     let dir = base.join(format!("cockroach-{n}"));
@@ -160,6 +201,7 @@ criterion_group!(
     bench_keygen,
     bench_sign_leaf,
     bench_csr_roundtrip,
+    bench_primitives,
     bench_cockroach
 );
 criterion_main!(benches);
