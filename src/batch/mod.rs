@@ -26,7 +26,7 @@ use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeyFormat, KeySpe
 use crate::workspace::{Workspace, WriteOptions};
 
 /// How many specs are in flight at once: bounds memory, keeps all threads busy.
-pub const CHUNK: usize = 256;
+pub const CHUNK: usize = 512;
 
 /// Errors of a batch.
 #[derive(Debug, thiserror::Error)]
@@ -262,12 +262,17 @@ impl NameCheck<'_> {
         if !self.seen.insert(key128(name.as_bytes())) {
             return Err(bad(format!("duplicate name `{name}`")));
         }
-        self.ws
-            .resolve(&self.layout.cert_path(name))
-            .map_err(|e| bad(e.to_string()))?;
-        self.ws
-            .resolve(&self.layout.key_path(name))
-            .map_err(|e| bad(e.to_string()))?;
+        if self.seen.len() == 1 {
+            // A name holds no `/` and is not `..`, so it cannot lead a path out of the
+            // template's directory: checking the first row's paths checks every row's.
+            // (Each write resolves its path again, so a symlink planted later is refused.)
+            self.ws
+                .resolve(&self.layout.cert_path(name))
+                .map_err(|e| bad(e.to_string()))?;
+            self.ws
+                .resolve(&self.layout.key_path(name))
+                .map_err(|e| bad(e.to_string()))?;
+        }
         Ok(())
     }
 }
@@ -526,11 +531,18 @@ fn run_chunks<T: Sync + Send>(
                 }
             }
         });
-        let mut items = items.peekable();
-        while items.peek().is_some() && !failed() {
-            let chunk: Vec<T> = items.by_ref().take(CHUNK).collect::<Result<_>>()?;
-            let outcomes: Vec<Result<Outcome>> =
-                pool.install(|| chunk.par_iter().map(&work).collect());
+        let mut items = items;
+        let mut take = || -> Result<Vec<T>> { items.by_ref().take(CHUNK).collect() };
+        let mut next = take()?;
+        while !next.is_empty() && !failed() {
+            let chunk = std::mem::take(&mut next);
+            // The pool signs this chunk while this thread reads and checks the next one.
+            let mut outcomes: Vec<Result<Outcome>> = Vec::new();
+            let mut read = Ok(Vec::new());
+            pool.in_place_scope(|s| {
+                s.spawn(|_| outcomes = chunk.par_iter().map(&work).collect());
+                read = take();
+            });
             let mut entries = Vec::new();
             let mut first_err = None;
             let mut wrote = false;
@@ -559,6 +571,7 @@ fn run_chunks<T: Sync + Send>(
             if let Some(e) = first_err {
                 return Err(e);
             }
+            next = read?;
         }
         Ok(())
     });

@@ -81,7 +81,9 @@ impl Csr {
             algorithm: alg,
             signature: der::asn1::BitString::from_bytes(&signature)?,
         };
-        Self::from_der(&req.to_der()?)
+        // Signed a moment ago with our own key: parsing back without verifying saves a
+        // signature verification (0.9 ms for P-384) per CSR.
+        Self::parse(&req.to_der()?, false)
     }
 
     /// Parses DER and verifies the request's self-signature.
@@ -89,6 +91,10 @@ impl Csr {
     /// # Errors
     /// Undecodable DER, an unsupported key or signature algorithm, or a bad signature.
     pub fn from_der(der: &[u8]) -> Result<Self> {
+        Self::parse(der, true)
+    }
+
+    fn parse(der: &[u8], verify: bool) -> Result<Self> {
         let bad = |e: &dyn std::fmt::Display| Error::InvalidCsr(e.to_string());
         let req = CertReq::from_der(der).map_err(|e| bad(&e))?;
         let spki_der = req.info.public_key.to_der()?;
@@ -103,7 +109,7 @@ impl Csr {
             .signature
             .as_bytes()
             .ok_or_else(|| Error::InvalidCsr("signature has unused bits".into()))?;
-        if !public.verify(alg, &req.info.to_der()?, sig) {
+        if verify && !public.verify(alg, &req.info.to_der()?, sig) {
             return Err(Error::BadCsrSignature);
         }
         let mut extensions = Vec::new();
