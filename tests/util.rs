@@ -284,24 +284,36 @@ impl TlsServer {
         ca: &str,
         host: &str,
     ) -> (bool, String) {
-        let mut child = Command::new("openssl")
-            .args([
-                "s_client",
-                "-connect",
-                &format!("127.0.0.1:{}", self.port),
+        self.s_client(
+            dir,
+            &[
                 "-cert",
                 cert,
                 "-key",
                 key,
                 "-CAfile",
                 ca,
-                "-verify_return_error",
                 "-verify_hostname",
                 host,
                 "-servername",
                 host,
+            ],
+        )
+    }
+
+    /// Runs `openssl s_client` against this server with `args`, sends an HTTP request and
+    /// returns (a page came back after a completed handshake, transcript); bounded in time.
+    fn s_client(&self, dir: &Dir, args: &[&str]) -> (bool, String) {
+        let connect = format!("127.0.0.1:{}", self.port);
+        let mut child = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &connect,
+                "-verify_return_error",
                 "-quiet",
             ])
+            .args(args)
             .current_dir(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -448,50 +460,10 @@ impl TlsServer {
         ca: &str,
         ip: &str,
     ) -> (bool, String) {
-        let mut child = Command::new("openssl")
-            .args([
-                "s_client",
-                "-connect",
-                &format!("127.0.0.1:{}", self.port),
-                "-cert",
-                cert,
-                "-key",
-                key,
-                "-CAfile",
-                ca,
-                "-verify_return_error",
-                "-verify_ip",
-                ip,
-                "-quiet",
-            ])
-            .current_dir(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"GET / HTTP/1.0\r\n\r\n")
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
-        let transcript = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ok = out.status.success() && transcript.contains("HTTP/1.0 200 ok");
-        (ok, transcript)
+        self.s_client(
+            dir,
+            &["-cert", cert, "-key", key, "-CAfile", ca, "-verify_ip", ip],
+        )
     }
 }
 

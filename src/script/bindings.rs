@@ -3,20 +3,15 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
-use super::Ctx;
 use super::convert::{self, ConvResult, PROFILE_KEYS};
+use super::{Ctx, rt};
 use crate::pki::inspect::{self, Inspected};
 use crate::pki::{Ca, Certificate, Csr, CsrParams, Key, KeyFormat, KeySpec, Profile, Usages, ext};
 use crate::workspace::WriteOptions;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// Turns any displayable error into a script runtime error (Rhai adds the call position).
-fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
-    e.to_string().into()
-}
 
 /// Prefixes an error with the file it concerns.
 fn at(path: &str) -> impl Fn(crate::pki::Error) -> Box<EvalAltResult> + '_ {
@@ -25,26 +20,6 @@ fn at(path: &str) -> impl Fn(crate::pki::Error) -> Box<EvalAltResult> + '_ {
 
 fn conv<T>(r: ConvResult<T>) -> Res<T> {
     r.map_err(rt)
-}
-
-/// Registers a function with its parameter names and doc comment. Every function is volatile:
-/// keys, serials, clocks and files must never be constant-folded.
-macro_rules! func {
-    ($engine:expr, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {
-        FuncRegistration::new($name)
-            .with_params_info([$($param),*])
-            .with_comments([doc_comment($doc)])
-            .with_volatility(true)
-            .register_into_engine($engine, $f);
-    };
-}
-
-/// Turns a doc text into `///` comment lines for Rhai's metadata.
-pub(super) fn doc_comment(doc: &str) -> String {
-    doc.lines()
-        .map(|l| format!("/// {}", l.trim()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Key write options: `mode` (default 0o400), `format` (pkcs8, pkcs1, sec1), `overwrite`.

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
-use super::Ctx;
-use super::bindings::doc_comment;
 use super::convert::{self, PROFILE_KEYS};
+use super::{Ctx, doc_comment, rt};
 use crate::batch::{
     self, Batch, BatchOptions, BatchSpec, CsrItem, Layout, NamePolicy, Progress, RawSpec,
     SpecDefaults, Summary,
@@ -19,10 +18,6 @@ use crate::pki::{Ca, KeyFormat, KeySpec, Profile};
 use crate::workspace::WriteOptions;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
-    e.to_string().into()
-}
 
 /// A progress bar on stderr when it is a terminal (and not `--quiet`).
 struct Bar(Option<ProgressBar>);

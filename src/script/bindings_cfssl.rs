@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
-use super::Ctx;
 use super::convert;
+use super::{Ctx, rt};
 use crate::pki::cfssl::{ConfigJson, CsrRequest, SigningProfile};
 use crate::pki::{Certificate, Csr, Key, KeyFormat, KeySpec};
 use crate::workspace::{self, WriteOptions};
@@ -17,29 +17,6 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 
 /// Mode of the key cfssljson writes (`<prefix>-key.pem`): 0600, as cfssljson does.
 pub const BARE_KEY_MODE: u32 = 0o600;
-
-/// Registers a function with its parameter names and doc comment; volatile, like every
-/// pkirun function (files and keys must never be constant-folded).
-macro_rules! func {
-    ($engine:expr, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {
-        FuncRegistration::new($name)
-            .with_params_info([$($param),*])
-            .with_comments([doc_comment($doc)])
-            .with_volatility(true)
-            .register_into_engine($engine, $f);
-    };
-}
-
-fn doc_comment(doc: &str) -> String {
-    doc.lines()
-        .map(|l| format!("/// {}", l.trim()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
-    e.to_string().into()
-}
 
 /// Prefixes an error with the file it concerns.
 fn in_file(file: &str) -> impl Fn(crate::pki::cfssl::CfsslError) -> Box<EvalAltResult> + '_ {

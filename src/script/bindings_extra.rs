@@ -4,31 +4,12 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration};
+use rhai::{Array, Dynamic, Engine, EvalAltResult};
 
 use super::Ctx;
 use super::convert;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// Registers a function with its parameter names and doc comment, volatile like every pkirun
-/// function (see `bindings::func!`).
-macro_rules! func {
-    ($engine:expr, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {
-        FuncRegistration::new($name)
-            .with_params_info([$($param),*])
-            .with_comments([doc_comment($doc)])
-            .with_volatility(true)
-            .register_into_engine($engine, $f);
-    };
-}
-
-fn doc_comment(doc: &str) -> String {
-    doc.lines()
-        .map(|l| format!("/// {}", l.trim()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// Registers `unix_time`, `parse_sans`, `parse_ip` and `parse_subject`.
 pub fn register(engine: &mut Engine, _ctx: &Arc<Ctx>) {

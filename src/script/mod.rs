@@ -1,6 +1,18 @@
 //! The Rhai binding layer: an engine with every pkirun function registered, `-D` parameters,
 //! the embedded `stdlib/` modules, and errors that point at `file:line:column`.
 
+/// Registers a script function with its parameter names and doc comment. Every pkirun function
+/// is volatile: keys, serials, clocks and files must never be constant-folded by the optimiser.
+macro_rules! func {
+    ($engine:expr, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {
+        ::rhai::FuncRegistration::new($name)
+            .with_params_info([$($param),*])
+            .with_comments([$crate::script::doc_comment($doc)])
+            .with_volatility(true)
+            .register_into_engine($engine, $f);
+    };
+}
+
 mod bindings;
 mod bindings_batch;
 mod bindings_cfssl;
@@ -97,6 +109,19 @@ impl Ctx {
         }
         Ok(Dynamic::from(raw.clone()))
     }
+}
+
+/// Turns a doc text into the `///` comment lines Rhai keeps as metadata.
+pub(crate) fn doc_comment(doc: &str) -> String {
+    doc.lines()
+        .map(|l| format!("/// {}", l.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Turns any displayable error into a script runtime error (Rhai adds the call position).
+pub(crate) fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
+    e.to_string().into()
 }
 
 /// Builds an engine with pkirun's functions, bound to `ws`.
