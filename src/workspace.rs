@@ -4,16 +4,18 @@
 //!
 //! - no path leaves the root, neither lexically (`../x`, `/etc/passwd`) nor through a symlink
 //!   that points outside;
-//! - writes are atomic: data goes to a hidden temporary file (`.pkirun-…`) in the target's
-//!   directory, gets its final mode, and is then renamed into place, so readers see the old file
-//!   or the new one, never a half-written one;
+//! - writes are atomic: a new file is written as an unnamed inode (`O_TMPFILE`) in the target's
+//!   directory, gets its final mode, and is then linked under its name (failing if the name
+//!   exists); a replacement (or a file system without `O_TMPFILE`) goes through a hidden
+//!   temporary file (`.pkirun-…`) renamed into place. Readers see the old file or the new one,
+//!   never a half-written one;
 //! - existing files are not overwritten unless the write says `overwrite` or the workspace was
 //!   made with [`Workspace::with_force`];
 //! - [`Workspace::write_new_many`] writes a group of files (a key and its certificate) all or
 //!   nothing.
 //!
 //! There is no per-file fsync (bulk runs write thousands of files); call
-//! [`Workspace::sync_dir`] at the end of a batch for durability.
+//! [`Workspace::sync_all`] (or [`Workspace::sync_dir`]) before recording what is durable.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Permissions};
@@ -220,6 +222,12 @@ impl Workspace {
     /// The directory must exist.
     pub fn write(&self, rel: &str, data: &[u8], opts: WriteOptions) -> Result<()> {
         let target = self.prepare(rel, opts)?;
+        if !target.overwrite {
+            // Err(Unsupported): no O_TMPFILE here, write through a named temporary file.
+            if let Ok(done) = write_unnamed_then_link(&target, data, opts.effective_mode()) {
+                return done;
+            }
+        }
         let tmp = stage(&target, data, opts.effective_mode())?;
         commit(tmp, &target)
     }
@@ -597,6 +605,65 @@ fn backup_of(path: &Path) -> Option<NamedTempFile<()>> {
         .prefix(TEMP_PREFIX)
         .make_in(dir, |link| fs::hard_link(path, link))
         .ok()
+}
+
+/// The file system cannot make unnamed files (`O_TMPFILE`): use a named temporary file.
+struct Unsupported;
+
+/// Writes a new file as an unnamed inode (`O_TMPFILE`) in the target's directory, gives it its
+/// mode, then links it under its name, failing if the name exists. Readers see the whole file
+/// or none; a crash leaves nothing behind (an unnamed inode is freed); and the directory is
+/// changed once instead of twice (create + rename), which is what limits parallel writers into
+/// one directory.
+fn write_unnamed_then_link(
+    target: &Target,
+    data: &[u8],
+    mode: u32,
+) -> std::result::Result<Result<()>, Unsupported> {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    let dir = target.path.parent().unwrap_or(&target.path);
+    let fd = match rustix::fs::open(
+        dir,
+        OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC,
+        Mode::from_raw_mode(mode),
+    ) {
+        Ok(fd) => fd,
+        Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::ISDIR => {
+            return Err(Unsupported);
+        }
+        Err(e) => {
+            return Ok(Err(io_error(
+                "write",
+                &target.shown,
+                io::Error::from(e).kind().into(),
+            )));
+        }
+    };
+    let mut file = File::from(fd);
+    let written = file
+        .write_all(data)
+        .and_then(|()| file.set_permissions(Permissions::from_mode(mode)));
+    if let Err(e) = written {
+        return Ok(Err(io_error("write", &target.shown, e)));
+    }
+    // Linking by descriptor (AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc path does not.
+    let proc_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    let linked = rustix::fs::linkat(
+        CWD,
+        proc_path.as_str(),
+        CWD,
+        &target.path,
+        AtFlags::SYMLINK_FOLLOW,
+    );
+    match linked {
+        Ok(()) => Ok(Ok(())),
+        Err(rustix::io::Errno::EXIST) => Ok(Err(Error::Exists {
+            path: target.shown.clone(),
+        })),
+        // No /proc (a minimal container): fall back to a named temporary file.
+        Err(rustix::io::Errno::NOENT) if !Path::new("/proc/self/fd").exists() => Err(Unsupported),
+        Err(e) => Ok(Err(io_error("write", &target.shown, io::Error::from(e)))),
+    }
 }
 
 /// Writes `data` to a hidden temporary file next to the target and gives it its final mode.

@@ -25,8 +25,12 @@ pub use policy::{NamePolicy, check_csr};
 use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeyFormat, KeySpec, Profile, San};
 use crate::workspace::{Workspace, WriteOptions};
 
-/// How many specs are in flight at once: bounds memory, keeps all threads busy.
-pub const CHUNK: usize = 512;
+/// How many specs are signed per round: enough to keep all threads busy, small enough that the
+/// last round's `syncfs` (which nothing can overlap) has little to flush.
+pub const CHUNK: usize = 128;
+
+/// How many signed rounds may wait for the disk before signing pauses (bounds memory).
+const PENDING: usize = 16;
 
 /// Errors of a batch.
 #[derive(Debug, thiserror::Error)]
@@ -507,13 +511,20 @@ fn run_chunks<T: Sync + Send>(
     let writer_error: Mutex<Option<Error>> = Mutex::new(None);
     let failed = || writer_error.lock().map(|e| e.is_some()).unwrap_or(true);
     let result = std::thread::scope(|scope| -> Result<()> {
-        // Capacity 1: at most one finished chunk waits for the disk; memory stays bounded.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(bool, Vec<ManifestEntry>)>(1);
+        // Up to PENDING finished chunks wait for the disk (memory stays bounded); the writer
+        // takes all that are waiting, makes them durable with one syncfs, then records them.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(bool, Vec<ManifestEntry>)>(PENDING);
         let ws = run.ws;
         let writer_error = &writer_error;
         let manifest = &mut *manifest;
         scope.spawn(move || {
-            for (wrote, entries) in rx {
+            while let Ok(first) = rx.recv() {
+                let mut wrote = first.0;
+                let mut entries = first.1;
+                while let Ok((w, more)) = rx.try_recv() {
+                    wrote |= w;
+                    entries.extend(more);
+                }
                 let step = (|| -> Result<()> {
                     if wrote {
                         ws.sync_all()?;
