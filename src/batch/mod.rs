@@ -453,9 +453,11 @@ impl<'a> Run<'a> {
         }
         self.mkdir_parent(&cert_path)?;
         self.mkdir_parent(&key_path)?;
+        // Replace only an orphan certificate (its key never made it to disk) or under --force;
+        // a fresh one is created new (the faster, never-clobbering path).
         let cert_opts = WriteOptions {
             mode: Some(0o644),
-            overwrite: true,
+            overwrite: cert_exists,
         };
         if key_exists && !force {
             // The key survived an interrupted run (keys are written last, so this only
