@@ -97,15 +97,15 @@ impl Manifest {
         })
     }
 
-    /// Digests ([`super::key128`]) of the names recorded before this run.
-    #[must_use]
-    pub fn names(&self) -> HashSet<u128> {
-        self.names.clone()
+    /// Hands over the digests ([`super::key128`]) of the names recorded before this run
+    /// (read once, when a batch starts; the manifest itself no longer needs them).
+    pub fn take_names(&mut self) -> HashSet<u128> {
+        std::mem::take(&mut self.names)
     }
 
     /// Appends entries and syncs the manifest. Callers pass each name once: names are unique
     /// in a batch, and entries for outputs found on disk are only made for names not recorded
-    /// before the run ([`Manifest::names`]).
+    /// before the run ([`Manifest::take_names`]).
     ///
     /// # Errors
     /// I/O errors.

@@ -356,7 +356,7 @@ impl<'a> Run<'a> {
         layout: &Layout,
     ) -> Result<(Self, Option<Manifest>, rayon::ThreadPool)> {
         cleanup_stale_temps(batch.ws, layout)?;
-        let manifest = batch
+        let mut manifest = batch
             .opts
             .manifest
             .as_deref()
@@ -366,7 +366,10 @@ impl<'a> Run<'a> {
             ws: batch.ws,
             ca: batch.ca,
             opts: batch.opts,
-            recorded: manifest.as_ref().map(Manifest::names).unwrap_or_default(),
+            recorded: manifest
+                .as_mut()
+                .map(Manifest::take_names)
+                .unwrap_or_default(),
             run_id: random_run_id()?,
             counter: std::sync::atomic::AtomicU32::new(0),
             dirs: Mutex::new(HashSet::new()),

@@ -41,7 +41,7 @@ pub fn random_serial() -> Result<[u8; 16]> {
 }
 
 /// An issuer's issuer name (DER) and serial, for authorityKeyIdentifier `issuer:always`.
-type IssuerAndSerial = Option<(Vec<u8>, Vec<u8>)>;
+type IssuerAndSerial<'a> = Option<(&'a [u8], &'a [u8])>;
 
 /// Who signs: the issuer's name, key identifier and (for `keyid,issuer:always`) its own issuer
 /// and serial.
@@ -49,7 +49,7 @@ struct Issuer<'a> {
     name_der: &'a [u8],
     key: &'a Key,
     key_id: &'a [u8],
-    issuer_and_serial: IssuerAndSerial,
+    issuer_and_serial: IssuerAndSerial<'a>,
 }
 
 /// Subject, key, requested extensions and (optionally) serial of the certificate to make.
@@ -106,10 +106,7 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
             // name and its own serial, as openssl's `keyid:always,issuer:always` does.
             let pair = issuer
                 .issuer_and_serial
-                .as_ref()
-                .map_or((issuer.name_der, serial), |(i, s)| {
-                    (i.as_slice(), s.as_slice())
-                });
+                .unwrap_or((issuer.name_der, serial));
             exts.push(ext::authority_key_id(issuer.key_id, Some(pair))?);
         }
     }
@@ -307,11 +304,13 @@ impl Ca {
 
     /// The CA's subject (the issuer name of what it signs) and, for `keyid,issuer:always`, its
     /// own issuer name and serial.
-    fn issuer(&self) -> Result<(&[u8], IssuerAndSerial)> {
-        Ok((
-            &self.subject_der,
-            Some((self.issuer_der.clone(), self.cert.serial().to_vec())),
-        ))
+    fn issuer(&self) -> Issuer<'_> {
+        Issuer {
+            name_der: &self.subject_der,
+            key: &self.key,
+            key_id: &self.key_id,
+            issuer_and_serial: Some((&self.issuer_der, self.cert.serial())),
+        }
     }
 
     /// Signs a (verified) CSR under `profile`: the subject passes the policy, requested
@@ -335,14 +334,8 @@ impl Ca {
         serial: Option<&[u8]>,
     ) -> Result<Certificate> {
         let subject = apply_policy(csr.subject()?, &profile.policy, &self.subject)?;
-        let (name_der, issuer_and_serial) = self.issuer()?;
         build(
-            &Issuer {
-                name_der,
-                key: &self.key,
-                key_id: &self.key_id,
-                issuer_and_serial,
-            },
+            &self.issuer(),
             Subject {
                 name: subject,
                 spki_der: csr.public_key_der(),
@@ -382,14 +375,8 @@ impl Ca {
         serial: Option<&[u8]>,
     ) -> Result<Certificate> {
         let subject = apply_policy(subject.clone(), &profile.policy, &self.subject)?;
-        let (name_der, issuer_and_serial) = self.issuer()?;
         build(
-            &Issuer {
-                name_der,
-                key: &self.key,
-                key_id: &self.key_id,
-                issuer_and_serial,
-            },
+            &self.issuer(),
             Subject {
                 name: subject,
                 spki_der,
