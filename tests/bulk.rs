@@ -432,3 +432,82 @@ fn bulk_script_issues_the_example_inventory_and_a_rerun_changes_nothing() {
     );
     assert_eq!(dir.snapshot(), before);
 }
+
+/// Runs `script` under `umask 077` (which would strip a certificate's 0644 to 0600 unless
+/// pkirun sets modes itself).
+fn run_with_strict_umask(dir: &Dir, script: &std::path::Path) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 077; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_pkirun"))
+        .arg(script)
+        .args(["-C", dir.path().to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn per_name_directories_get_exact_modes_under_any_umask_and_symlinks_are_refused() {
+    let dir = Dir::new();
+    make_ca(&dir);
+    dir.create("inventory.csv", inventory(12, 4));
+    let script_dir = Dir::new();
+    let script = script_dir.create(
+        "batch.rhai",
+        r#"
+let ca = load_ca("ca.pem", "ca-key.pem");
+ca.issue_batch("inventory.csv", #{ out: "nodes/{name}/node", style: "openssl",
+                                   manifest: "nodes/manifest.jsonl", profile: "peer" });
+"#,
+    );
+    let out = run_with_strict_umask(&dir, &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for i in 0..12 {
+        let cert = format!("nodes/node{i:05}/node.crt");
+        let key = format!("nodes/node{i:05}/node.key");
+        assert_eq!(dir.mode(&cert), 0o644, "{cert}");
+        assert_eq!(dir.mode(&key), 0o400, "{key}");
+        dir.openssl(&["verify", "-CAfile", "ca.pem", &cert]);
+        assert_eq!(
+            crate::util::pubkey_of_cert(&dir, &cert),
+            crate::util::pubkey_of_key(&dir, &key)
+        );
+    }
+    assert_eq!(manifest_names(&dir, "nodes/manifest.jsonl").len(), 12);
+
+    // A re-run changes nothing.
+    let before = dir.snapshot();
+    let out = run_with_strict_umask(&dir, &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.snapshot() == before, "a re-run changed files");
+
+    // An output replaced by a symlink (here to another node's key) is refused by name, and
+    // the file it points to is left alone.
+    std::fs::remove_file(dir.join("nodes/node00003/node.key")).unwrap();
+    std::os::unix::fs::symlink(
+        "../node00004/node.key",
+        dir.join("nodes/node00003/node.key"),
+    )
+    .unwrap();
+    let before = dir.snapshot();
+    let out = run_with_strict_umask(&dir, &script);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a symlinked output was accepted");
+    assert!(
+        err.contains("`nodes/node00003/node.key`: is not a regular file"),
+        "{err}"
+    );
+    assert!(
+        dir.snapshot() == before,
+        "files changed:\n{}",
+        dir.listing()
+    );
+}

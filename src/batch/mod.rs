@@ -8,6 +8,7 @@
 
 mod inventory;
 mod manifest;
+mod output;
 mod policy;
 
 use std::collections::HashSet;
@@ -23,7 +24,8 @@ pub use manifest::{Manifest, ManifestEntry};
 pub use policy::{NamePolicy, check_csr};
 
 use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeyFormat, KeySpec, Profile, San};
-use crate::workspace::{Workspace, WriteOptions};
+use crate::workspace::{Dir, Workspace, WriteOptions};
+use output::OutputDir;
 
 /// How many specs are signed per round: enough to keep all threads busy, small enough that the
 /// last round's `syncfs` (which nothing can overlap) has little to flush.
@@ -117,20 +119,16 @@ impl Layout {
         }
     }
 
-    fn render(template: &str, name: &str) -> String {
-        template.replace("{name}", name)
-    }
-
     /// The certificate path for `name`.
     #[must_use]
     pub fn cert_path(&self, name: &str) -> String {
-        Self::render(&self.cert, name)
+        output::render(&self.cert, name)
     }
 
     /// The key path for `name`.
     #[must_use]
     pub fn key_path(&self, name: &str) -> String {
-        Self::render(&self.key, name)
+        output::render(&self.key, name)
     }
 }
 
@@ -269,7 +267,8 @@ impl NameCheck<'_> {
         if self.seen.len() == 1 {
             // A name holds no `/` and is not `..`, so it cannot lead a path out of the
             // template's directory: checking the first row's paths checks every row's.
-            // (Each write resolves its path again, so a symlink planted later is refused.)
+            // (Output directories are opened once they are resolved, and files in them are
+            // never followed through symlinks, so a symlink planted later is refused.)
             self.ws
                 .resolve(&self.layout.cert_path(name))
                 .map_err(|e| bad(e.to_string()))?;
@@ -345,7 +344,10 @@ struct Run<'a> {
     recorded: HashSet<u128>,
     run_id: [u8; 4],
     counter: std::sync::atomic::AtomicU32,
-    dirs: Mutex<HashSet<String>>,
+    /// Where certificates go.
+    certs: OutputDir,
+    /// Where keys go.
+    keys: OutputDir,
 }
 
 impl<'a> Run<'a> {
@@ -372,7 +374,8 @@ impl<'a> Run<'a> {
                 .unwrap_or_default(),
             run_id: random_run_id()?,
             counter: std::sync::atomic::AtomicU32::new(0),
-            dirs: Mutex::new(HashSet::new()),
+            certs: OutputDir::new(batch.ws, &layout.cert)?,
+            keys: OutputDir::new(batch.ws, &layout.key)?,
         };
         Ok((run, manifest, pool(batch.opts.threads)?))
     }
@@ -410,24 +413,7 @@ impl<'a> Run<'a> {
             })
     }
 
-    /// Creates the parent directory of `path` once per batch (a cache saves a path
-    /// resolution per file).
-    fn mkdir_parent(&self, path: &str) -> Result<()> {
-        let Some(dir) = parent_dir(path) else {
-            return Ok(());
-        };
-        if self.dirs.lock().is_ok_and(|d| d.contains(dir)) {
-            return Ok(());
-        }
-        if !self.ws.is_dir(dir)? {
-            self.ws.mkdir(dir)?;
-        }
-        if let Ok(mut d) = self.dirs.lock() {
-            d.insert(dir.to_string());
-        }
-        Ok(())
-    }
-
+    /// Issues key and certificate for one spec, or records what a previous run left.
     fn issue_one(
         &self,
         spec: &BatchSpec,
@@ -435,27 +421,39 @@ impl<'a> Run<'a> {
         profiles: &[Profile],
     ) -> Result<Outcome> {
         let name = &spec.name;
-        let cert_path = layout.cert_path(name);
-        let key_path = layout.key_path(name);
+        let cert_dir = self.certs.open(self.ws, name)?;
+        let key_dir_own;
+        let key_dir: &Dir = if self.keys.same_dir(&self.certs) {
+            &cert_dir
+        } else {
+            key_dir_own = self.keys.open(self.ws, name)?;
+            &key_dir_own
+        };
+        let cert_file = self.certs.file(name);
+        let key_file = self.keys.file(name);
         let force = self.ws.force();
-        let cert_exists = self.ws.exists(&cert_path)?;
-        let key_exists = self.ws.exists(&key_path)?;
+        let cert_exists = cert_dir.exists(&cert_file)?;
+        let key_exists = key_dir.exists(&key_file)?;
         let profile = &profiles[spec.profile];
         let pki = |source| Error::Pki {
             name: name.clone(),
             source,
         };
+        let entry = |cert: &Certificate| {
+            entry_for(
+                name,
+                cert,
+                &layout.cert_path(name),
+                Some(&layout.key_path(name)),
+            )
+        };
         if cert_exists && key_exists && !force {
-            let entry = if self.recorded.contains(&key128(name.as_bytes())) {
-                None
-            } else {
-                let cert = Certificate::from_pem(&self.ws.read(&cert_path)?).map_err(pki)?;
-                Some(entry_for(name, &cert, &cert_path, Some(&key_path)))
-            };
-            return Ok(Outcome::Skipped(entry));
+            if self.recorded.contains(&key128(name.as_bytes())) {
+                return Ok(Outcome::Skipped(None));
+            }
+            let cert = Certificate::from_pem(&cert_dir.read(&cert_file)?).map_err(pki)?;
+            return Ok(Outcome::Skipped(Some(entry(&cert))));
         }
-        self.mkdir_parent(&cert_path)?;
-        self.mkdir_parent(&key_path)?;
         // Replace only an orphan certificate (its key never made it to disk) or under --force;
         // a fresh one is created new (the faster, never-clobbering path).
         let cert_opts = WriteOptions {
@@ -465,38 +463,26 @@ impl<'a> Run<'a> {
         if key_exists && !force {
             // The key survived an interrupted run (keys are written last, so this only
             // happens if the certificate was removed): certify it, never replace it.
-            let key = Key::from_pem(&self.ws.read(&key_path)?).map_err(pki)?;
+            let key = Key::from_pem(&key_dir.read(&key_file)?).map_err(pki)?;
             let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
-            self.ws
-                .write(&cert_path, cert.pem().as_bytes(), cert_opts)?;
-            return Ok(Outcome::Issued(entry_for(
-                name,
-                &cert,
-                &cert_path,
-                Some(&key_path),
-            )));
+            cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
+            return Ok(Outcome::Issued(entry(&cert)));
         }
         let key = Key::generate(spec.key).map_err(pki)?;
         let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
         let key_pem = key.to_pem(self.opts.key_format).map_err(pki)?;
         // Certificate first, key last: a run killed in between leaves at most an orphan
         // certificate (public data), which the re-run replaces together with a new key.
-        self.ws
-            .write(&cert_path, cert.pem().as_bytes(), cert_opts)?;
-        self.ws.write(
-            &key_path,
+        cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
+        key_dir.write(
+            &key_file,
             key_pem.as_bytes(),
             WriteOptions {
                 mode: Some(self.opts.key_mode),
                 overwrite: force,
             },
         )?;
-        Ok(Outcome::Issued(entry_for(
-            name,
-            &cert,
-            &cert_path,
-            Some(&key_path),
-        )))
+        Ok(Outcome::Issued(entry(&cert)))
     }
 }
 
@@ -695,18 +681,20 @@ pub fn sign_batch(
     progress.start(csrs.len() as u64);
     let work = |item: &CsrItem| -> Result<Outcome> {
         let cert_path = layout.cert_path(&item.name);
-        if ws.exists(&cert_path)? && !ws.force() {
-            let entry = if run.recorded.contains(&key128(item.name.as_bytes())) {
-                None
-            } else {
-                let cert =
-                    Certificate::from_pem(&ws.read(&cert_path)?).map_err(|source| Error::Pki {
-                        name: item.name.clone(),
-                        source,
-                    })?;
-                Some(entry_for(&item.name, &cert, &cert_path, None))
-            };
-            return Ok(Outcome::Skipped(entry));
+        let dir = run.certs.open(ws, &item.name)?;
+        let file = run.certs.file(&item.name);
+        let pki = |source| Error::Pki {
+            name: item.name.clone(),
+            source,
+        };
+        if dir.exists(&file)? && !ws.force() {
+            if run.recorded.contains(&key128(item.name.as_bytes())) {
+                return Ok(Outcome::Skipped(None));
+            }
+            let cert = Certificate::from_pem(&dir.read(&file)?).map_err(pki)?;
+            return Ok(Outcome::Skipped(Some(entry_for(
+                &item.name, &cert, &cert_path, None,
+            ))));
         }
         let reject = |reason: String| {
             Outcome::Rejected(Rejection {
@@ -727,9 +715,8 @@ pub fn sign_batch(
             Ok(c) => c,
             Err(e) => return Ok(reject(e.to_string())),
         };
-        run.mkdir_parent(&cert_path)?;
-        ws.write(
-            &cert_path,
+        dir.write(
+            &file,
             cert.pem().as_bytes(),
             WriteOptions {
                 mode: Some(0o644),

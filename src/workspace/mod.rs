@@ -25,6 +25,10 @@ use std::path::{Component, Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+mod dir;
+
+pub use dir::Dir;
+
 /// Name prefix of the temporary files this module creates; [`Workspace::list`] hides them.
 const TEMP_PREFIX: &str = ".pkirun-";
 
@@ -216,20 +220,40 @@ impl Workspace {
         Ok(real)
     }
 
-    /// Writes `data` to `rel` atomically (temporary file, mode set, rename).
+    /// Writes `data` to `rel` atomically: a new file is made unnamed and linked into place
+    /// (never replacing a file that appeared meanwhile), a replacement is renamed over the old
+    /// file.
     ///
     /// Fails with [`Error::Exists`] if the file exists, unless `opts.overwrite` or `--force`.
     /// The directory must exist.
     pub fn write(&self, rel: &str, data: &[u8], opts: WriteOptions) -> Result<()> {
         let target = self.prepare(rel, opts)?;
-        if !target.overwrite {
-            // Err(Unsupported): no O_TMPFILE here, write through a named temporary file.
-            if let Ok(done) = write_unnamed_then_link(&target, data, opts.effective_mode()) {
-                return done;
-            }
-        }
-        let tmp = stage(&target, data, opts.effective_mode())?;
-        commit(tmp, &target)
+        let (Some(parent), Some(name)) = (target.path.parent(), target.path.file_name()) else {
+            return Err(Error::InvalidPath {
+                path: target.shown,
+                reason: "not a file path".into(),
+            });
+        };
+        let name = name.to_str().ok_or_else(|| Error::InvalidPath {
+            path: target.shown.clone(),
+            reason: "file name is not UTF-8".into(),
+        })?;
+        let parent = Dir::open(parent, self.shown_real(parent), self.force)?;
+        dir::write_at(
+            parent.as_fd(),
+            name,
+            &|| target.shown.clone(),
+            data,
+            opts.effective_mode(),
+            target.overwrite,
+        )
+    }
+
+    /// Opens the directory `rel` (which must exist inside the root) for many reads and writes
+    /// of files directly in it, without resolving a path per file: the bulk writer.
+    pub fn open_dir(&self, rel: &str) -> Result<Dir> {
+        let path = self.resolve(rel)?;
+        Dir::open(&path, self.display(rel), self.force)
     }
 
     /// Writes a group of files all or nothing (e.g. a key and its certificate).
@@ -605,65 +629,6 @@ fn backup_of(path: &Path) -> Option<NamedTempFile<()>> {
         .prefix(TEMP_PREFIX)
         .make_in(dir, |link| fs::hard_link(path, link))
         .ok()
-}
-
-/// The file system cannot make unnamed files (`O_TMPFILE`): use a named temporary file.
-struct Unsupported;
-
-/// Writes a new file as an unnamed inode (`O_TMPFILE`) in the target's directory, gives it its
-/// mode, then links it under its name, failing if the name exists. Readers see the whole file
-/// or none; a crash leaves nothing behind (an unnamed inode is freed); and the directory is
-/// changed once instead of twice (create + rename), which is what limits parallel writers into
-/// one directory.
-fn write_unnamed_then_link(
-    target: &Target,
-    data: &[u8],
-    mode: u32,
-) -> std::result::Result<Result<()>, Unsupported> {
-    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
-    let dir = target.path.parent().unwrap_or(&target.path);
-    let fd = match rustix::fs::open(
-        dir,
-        OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC,
-        Mode::from_raw_mode(mode),
-    ) {
-        Ok(fd) => fd,
-        Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::ISDIR => {
-            return Err(Unsupported);
-        }
-        Err(e) => {
-            return Ok(Err(io_error(
-                "write",
-                &target.shown,
-                io::Error::from(e).kind().into(),
-            )));
-        }
-    };
-    let mut file = File::from(fd);
-    let written = file
-        .write_all(data)
-        .and_then(|()| file.set_permissions(Permissions::from_mode(mode)));
-    if let Err(e) = written {
-        return Ok(Err(io_error("write", &target.shown, e)));
-    }
-    // Linking by descriptor (AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc path does not.
-    let proc_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
-    let linked = rustix::fs::linkat(
-        CWD,
-        proc_path.as_str(),
-        CWD,
-        &target.path,
-        AtFlags::SYMLINK_FOLLOW,
-    );
-    match linked {
-        Ok(()) => Ok(Ok(())),
-        Err(rustix::io::Errno::EXIST) => Ok(Err(Error::Exists {
-            path: target.shown.clone(),
-        })),
-        // No /proc (a minimal container): fall back to a named temporary file.
-        Err(rustix::io::Errno::NOENT) if !Path::new("/proc/self/fd").exists() => Err(Unsupported),
-        Err(e) => Ok(Err(io_error("write", &target.shown, io::Error::from(e)))),
-    }
 }
 
 /// Writes `data` to a hidden temporary file next to the target and gives it its final mode.
@@ -1247,5 +1212,101 @@ mod tests {
         for (err, text) in cases {
             assert_eq!(err.to_string(), text);
         }
+    }
+    #[test]
+    fn dir_writes_new_files_refuses_existing_ones_and_replaces_on_request() {
+        let f = Fixture::new();
+        f.ws.mkdir("certs").unwrap();
+        let dir = f.ws.open_dir("certs").unwrap();
+        assert!(!dir.exists("a.key").unwrap());
+        dir.write("a.key", b"old", KEY).unwrap();
+        assert!(dir.exists("a.key").unwrap());
+        assert_eq!(dir.read("a.key").unwrap(), b"old");
+        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o400);
+        let err = dir.write("a.key", b"new", KEY).unwrap_err();
+        assert!(
+            matches!(&err, Error::Exists { path } if path == "certs/a.key"),
+            "{err:?}"
+        );
+        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"old");
+        dir.write("a.key", b"new", OVERWRITE).unwrap();
+        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"new");
+        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o644);
+        let forced = f.ws.clone().with_force(true).open_dir("certs").unwrap();
+        forced.write("a.key", b"forced", KEY).unwrap();
+        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"forced");
+        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o400);
+        assert_no_temp_files(f.root());
+    }
+
+    #[test]
+    fn dir_never_follows_symlinks_in_it() {
+        let f = Fixture::new();
+        f.ws.mkdir("certs").unwrap();
+        fs::write(f.root().join("target.pem"), b"target").unwrap();
+        symlink("../target.pem", f.root().join("certs/link.pem")).unwrap();
+        let dir = f.ws.open_dir("certs").unwrap();
+        for err in [
+            dir.exists("link.pem").unwrap_err(),
+            dir.read("link.pem").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, Error::InvalidPath { path, reason }
+                    if path == "certs/link.pem" && reason.contains("not a regular file")),
+                "{err:?}"
+            );
+        }
+        let err = dir.write("link.pem", b"new", KEY).unwrap_err();
+        assert!(matches!(err, Error::Exists { .. }), "{err:?}");
+        assert_eq!(fs::read(f.root().join("target.pem")).unwrap(), b"target");
+        assert_no_temp_files(f.root());
+    }
+
+    #[test]
+    fn dir_takes_single_file_names_only() {
+        let f = Fixture::new();
+        let dir = f.ws.open_dir(".").unwrap();
+        for name in ["", ".", "..", "a/b", "../x", "a\0b"] {
+            let err = dir.write(name, b"x", KEY).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidPath { reason, .. } if reason.contains("one path component")),
+                "{name:?}: {err:?}"
+            );
+            assert!(
+                dir.read(name).is_err() && dir.exists(name).is_err(),
+                "{name:?}"
+            );
+        }
+        assert_eq!(fs::read_dir(f.root()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn open_dir_is_confined_to_the_root_and_reports_missing_directories() {
+        let f = Fixture::new();
+        let err = f.ws.open_dir("..").unwrap_err();
+        assert!(matches!(err, Error::OutsideRoot { .. }), "{err:?}");
+        symlink(f.outer(), f.root().join("out")).unwrap();
+        let err = f.ws.open_dir("out").unwrap_err();
+        assert!(matches!(err, Error::OutsideRoot { .. }), "{err:?}");
+        let err = f.ws.open_dir("missing").unwrap_err();
+        assert!(
+            matches!(&err, Error::NotFound { path } if path == "missing"),
+            "{err:?}"
+        );
+        fs::write(f.root().join("file"), b"x").unwrap();
+        let err = f.ws.open_dir("file").unwrap_err();
+        assert!(matches!(err, Error::InvalidPath { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_dir_keeps_writing_where_it_was_opened_when_the_path_is_swapped() {
+        let f = Fixture::new();
+        f.ws.mkdir("certs").unwrap();
+        let dir = f.ws.open_dir("certs").unwrap();
+        fs::rename(f.root().join("certs"), f.root().join("moved")).unwrap();
+        symlink(f.outer(), f.root().join("certs")).unwrap();
+        dir.write("a.pem", b"x", KEY).unwrap();
+        assert_eq!(fs::read(f.root().join("moved/a.pem")).unwrap(), b"x");
+        assert!(!f.outer().join("a.pem").exists());
     }
 }

@@ -1,0 +1,95 @@
+//! Where a batch writes: output directories opened once, files named per spec.
+//!
+//! A template such as `certs/{name}.pem` has a fixed directory (`certs`): it is created and
+//! opened once per run, and every file is then written through its descriptor, with no path
+//! resolution per file. A template such as `nodes/{name}/node.crt` has a directory per name:
+//! it is resolved (inside the root), created and opened once per spec.
+
+use std::ops::Deref;
+
+use crate::workspace::{self, Dir, Workspace};
+
+use super::Result;
+
+/// One kind of output (certificates or keys): a directory template and a file-name template.
+#[derive(Debug)]
+pub(super) struct OutputDir {
+    /// The directory part of the template (`.` if none); may contain `{name}`.
+    dir: String,
+    /// The file-name part of the template.
+    file: String,
+    /// The directory, opened at the start of the run, when its template has no `{name}`.
+    fixed: Option<Dir>,
+}
+
+/// A directory handle that is either the run's shared one or opened for one spec.
+pub(super) enum DirRef<'a> {
+    /// The run's fixed directory.
+    Shared(&'a Dir),
+    /// A per-name directory, closed when dropped.
+    Own(Dir),
+}
+
+impl Deref for DirRef<'_> {
+    type Target = Dir;
+
+    fn deref(&self) -> &Dir {
+        match self {
+            DirRef::Shared(dir) => dir,
+            DirRef::Own(dir) => dir,
+        }
+    }
+}
+
+impl OutputDir {
+    /// Splits `template` into directory and file name; creates and opens a fixed directory.
+    pub(super) fn new(ws: &Workspace, template: &str) -> Result<Self> {
+        let (dir, file) = match template.rfind('/') {
+            Some(0) => ("/", &template[1..]),
+            Some(i) => (&template[..i], &template[i + 1..]),
+            None => (".", template),
+        };
+        let fixed = if dir.contains("{name}") {
+            None
+        } else {
+            ws.mkdir(dir)?;
+            Some(ws.open_dir(dir)?)
+        };
+        Ok(OutputDir {
+            dir: dir.to_string(),
+            file: file.to_string(),
+            fixed,
+        })
+    }
+
+    /// Whether `other` writes into the same directory for every name.
+    pub(super) fn same_dir(&self, other: &OutputDir) -> bool {
+        self.dir == other.dir
+    }
+
+    /// The directory `name`'s file goes into, created if it is a missing per-name directory.
+    pub(super) fn open(&self, ws: &Workspace, name: &str) -> Result<DirRef<'_>> {
+        if let Some(dir) = &self.fixed {
+            return Ok(DirRef::Shared(dir));
+        }
+        let rel = render(&self.dir, name);
+        match ws.open_dir(&rel) {
+            Ok(dir) => Ok(DirRef::Own(dir)),
+            Err(workspace::Error::NotFound { .. }) => {
+                ws.mkdir(&rel)?;
+                Ok(DirRef::Own(ws.open_dir(&rel)?))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `name`'s file name inside its directory.
+    pub(super) fn file(&self, name: &str) -> String {
+        render(&self.file, name)
+    }
+}
+
+/// `template` with every `{name}` replaced by `name`.
+pub(super) fn render(template: &str, name: &str) -> String {
+    template.replace("{name}", name)
+}
