@@ -62,6 +62,37 @@ let csr = new_csr(gen_key("ecdsa", 256), #{ subject: "/CN=node" });
 // ---- the script itself -----------------------------------------------------------------------
 
 #[test]
+fn a_known_function_given_other_argument_types_says_so_instead_of_unknown() {
+    let dir = Dir::new();
+    let err = fails(&dir, "let key = gen_key(256, \"ecdsa\");\n", &[]);
+    assert_eq!(
+        err,
+        "1:11: `gen_key` was called with (integer, string), which it does not take \
+         (`pkirun functions` shows its signature)"
+    );
+}
+
+#[test]
+fn an_error_inside_a_stdlib_module_points_at_the_calling_script_line() {
+    let dir = Dir::new();
+    dir.create(
+        "ca-csr.json",
+        r#"{ "CN": "x", "key": { "algo": "ecdsa", "size": 999 } }"#,
+    );
+    let err = fails(
+        &dir,
+        "import \"cfssl\" as cfssl;\n\nlet csr = cfssl::doc(\"ca-csr.json\", #{});\nlet ca = cfssl::initca(csr);\n",
+        &[],
+    );
+    // The user's line first, the module's line after the message.
+    assert!(
+        err.starts_with("4:17: `ca-csr.json`: `key`: unsupported ecdsa key size 999"),
+        "{err}"
+    );
+    assert!(err.contains("(in stdlib/cfssl.rhai:"), "{err}");
+}
+
+#[test]
 fn a_script_syntax_error_names_the_script_line_and_column() {
     let dir = Dir::new();
     let err = fails(
