@@ -465,3 +465,109 @@ fn dm_default_ca_key_is_rsa_4096_valid_1000_days() {
         "client-cert.pem",
     ]);
 }
+
+/// Runs dm.rhai with `--allow-exec` and fake `ssh`/`scp` first on PATH: `ssh` logs its
+/// arguments (and fails for `fail_host`), `scp` logs them and copies the files into
+/// `remote/HOST/`, standing in for the hosts.
+fn run_dm_distributing(dir: &Dir, fake: &Dir, fail_host: &str) -> std::process::Output {
+    let log = fake.join("calls.log");
+    let remote = fake.join("remote");
+    let ssh = format!(
+        "#!/bin/sh\necho \"ssh $*\" >> '{}'\ncase \"$1\" in *@{fail_host}) exit 255;; esac\n",
+        log.display()
+    );
+    let scp = format!(
+        "#!/bin/sh\necho \"scp $*\" >> '{log}'\nfor last; do :; done\nhost=${{last#*@}}; host=${{host%%:*}}\n\
+         mkdir -p '{remote}'/$host\nwhile [ $# -gt 1 ]; do cp \"$1\" '{remote}'/$host/; shift; done\n",
+        log = log.display(),
+        remote = remote.display()
+    );
+    for (name, body) in [("ssh", ssh), ("scp", scp)] {
+        let path = fake.create(&format!("bin/{name}"), body);
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        fake.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::process::Command::new(env!("CARGO_BIN_EXE_pkirun"))
+        .args([repo("scripts/dm.rhai").as_str(), "-D", "ca_key_size=2048"])
+        .args(["--allow-exec", "-D", "ssh_user=dm"])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn dm_with_allow_exec_copies_each_host_its_files_after_making_the_directory() {
+    let dir = Dir::new();
+    let fake = Dir::new();
+    let out = run_dm_distributing(&dir, &fake, "no-such-host");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = fake.read("calls.log");
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(
+        calls.len(),
+        2 * (MASTERS.len() + WORKERS.len()),
+        "{calls:?}"
+    );
+    for (component, hosts) in [("master", MASTERS), ("worker", WORKERS)] {
+        for host in hosts {
+            let mkdir = format!("ssh dm@{host} mkdir -p /home/tidb/dm-certs");
+            let copy = format!(
+                "scp ca.pem {component}-cert.pem {component}-key.pem dm@{host}:/home/tidb/dm-certs/"
+            );
+            let at = |c: &str| calls.iter().position(|l| *l == c);
+            let (Some(m), Some(c)) = (at(&mkdir), at(&copy)) else {
+                panic!("missing `{mkdir}` or `{copy}` in {calls:?}");
+            };
+            assert!(m < c, "the directory is made before the copy: {calls:?}");
+            for file in [
+                "ca.pem",
+                &format!("{component}-cert.pem"),
+                &format!("{component}-key.pem"),
+            ] {
+                assert_eq!(
+                    fake.read(&format!("remote/{host}/{file}")),
+                    dir.read(file),
+                    "{host} got {file}"
+                );
+            }
+            assert!(
+                !fake.join(&format!("remote/{host}/client-key.pem")).exists(),
+                "{host} gets no client key"
+            );
+        }
+    }
+}
+
+#[test]
+fn dm_with_allow_exec_stops_at_a_failing_host_and_names_the_command() {
+    let dir = Dir::new();
+    let fake = Dir::new();
+    let out = run_dm_distributing(&dir, &fake, WORKERS[0]);
+    assert!(!out.status.success(), "a failed ssh went unnoticed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "`ssh dm@{} mkdir -p /home/tidb/dm-certs` failed",
+            WORKERS[0]
+        )),
+        "{err}"
+    );
+    // Nothing was copied to the failing host, and the certificates stay on disk.
+    assert!(!fake.join(&format!("remote/{}", WORKERS[0])).exists());
+    for (cert, key) in PAIRS {
+        assert!(
+            dir.join(cert).exists() && dir.join(key).exists(),
+            "{cert}, {key}"
+        );
+    }
+}
