@@ -1,9 +1,11 @@
 //! pkirun: a runtime for Rhai scripts that issue TLS certificates.
 //!
 //! Layers, data flowing one way: the CLI (`main.rs`) → [`script`] (Rhai bindings) →
-//! [`pki`] (the pure PKI core) and [`workspace`] (files under a root directory).
+//! [`pki`] (the pure PKI core) and [`workspace`] (files under a root directory). The checking
+//! subcommands (`verify`, `expiry`) live in [`check`].
 
 pub mod batch;
+pub mod check;
 pub mod pki;
 pub mod script;
 pub mod workspace;

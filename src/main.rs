@@ -6,15 +6,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pkirun::check::{self, VerifyRequest};
+use pkirun::pki::Validity;
 use pkirun::pki::inspect;
+use pkirun::pki::verify::Purpose;
 use pkirun::script::{self, Options};
 use pkirun::workspace::Workspace;
 
 /// Run Rhai scripts that make keys, CSRs, CAs and certificates.
 ///
 /// `pkirun scripts/cockroach.rhai` runs a certificate procedure in the current directory;
-/// `pkirun inspect FILE` shows what a PEM file holds; `pkirun functions` lists what scripts
-/// can call.
+/// `pkirun inspect FILE` shows what a PEM file holds; `pkirun verify --ca CA CERT` checks a
+/// certificate; `pkirun expiry DIR` lists what expires when; `pkirun functions` lists what
+/// scripts can call.
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -70,6 +74,47 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verify certificates against CA certificates, like `openssl verify` (exit status 1 if
+    /// any fails).
+    Verify {
+        /// Certificate files; further certificates in a file are taken as its intermediates.
+        #[arg(required = true)]
+        certs: Vec<PathBuf>,
+        /// Trusted CA certificate file (a bundle, or repeat the option).
+        #[arg(long, value_name = "FILE", required = true)]
+        ca: Vec<PathBuf>,
+        /// Intermediate CA certificates, not trusted by themselves.
+        #[arg(long, value_name = "FILE")]
+        untrusted: Vec<PathBuf>,
+        /// A DNS name or IP address the certificates must carry.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+        /// A TLS purpose the certificates must allow: server or client.
+        #[arg(long, value_name = "PURPOSE", value_parser = parse_purpose)]
+        purpose: Option<Purpose>,
+        /// A private key that must belong to the certificate.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// Verify at this UNIX time instead of now.
+        #[arg(long, value_name = "SECONDS")]
+        attime: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List certificates by expiry, soonest first, like `kubeadm certs check-expiration`
+    /// (exit status 1 if any expires within the window).
+    Expiry {
+        /// Certificate files, or directories searched for .pem, .crt, .cert and .cer files.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// The warning window (e.g. 30d, 720h).
+        #[arg(long, value_name = "DURATION", default_value = "30d")]
+        within: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List every function scripts can call, with its signature and doc line.
     Functions {
         /// Print JSON with the whole doc comments.
@@ -88,9 +133,79 @@ fn parse_define(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn parse_purpose(s: &str) -> Result<Purpose, String> {
+    Purpose::parse(s).ok_or_else(|| format!("`{s}`: expected server or client"))
+}
+
+/// What a run ended with: success, a failed check (exit 1, reported already), or an error.
+enum Outcome {
+    Ok,
+    Failed,
+}
+
+fn run(cli: Cli) -> Result<Outcome, String> {
     match cli.command {
-        Some(Command::Inspect { files, json }) => inspect_files(&files, json),
+        Some(Command::Inspect { files, json }) => inspect_files(&files, json).map(|()| Outcome::Ok),
+        Some(Command::Verify {
+            certs,
+            ca,
+            untrusted,
+            host,
+            purpose,
+            key,
+            attime,
+            json,
+        }) => {
+            let req = VerifyRequest {
+                ca,
+                untrusted,
+                host,
+                purpose,
+                key,
+                at: attime.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)),
+            };
+            let verdicts = check::verify_files(&certs, &req).map_err(|e| e.to_string())?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let text = serde_json::to_string_pretty(&verdicts).map_err(|e| e.to_string())?;
+                let _ = writeln!(out, "{text}");
+            } else {
+                for v in &verdicts {
+                    let _ = match &v.error {
+                        None => writeln!(out, "{}: OK ({})", v.file, v.chain.join(" <- ")),
+                        Some(e) => writeln!(out, "{}: FAILED: {e}", v.file),
+                    };
+                }
+            }
+            Ok(if verdicts.iter().all(|v| v.error.is_none()) {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            })
+        }
+        Some(Command::Expiry {
+            paths,
+            within,
+            json,
+        }) => {
+            let window = Validity::parse(&within)
+                .map_err(|e| format!("--within: {e}"))?
+                .duration();
+            let found = check::expiry(&paths, window, std::time::SystemTime::now())
+                .map_err(|e| e.to_string())?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let text = serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?;
+                let _ = writeln!(out, "{text}");
+            } else {
+                print_expiry(&mut out, &found, &within);
+            }
+            Ok(if found.iter().any(|e| e.due) {
+                Outcome::Failed
+            } else {
+                Outcome::Ok
+            })
+        }
         Some(Command::Functions { json }) => {
             let fns = script::functions();
             let mut out = std::io::stdout().lock();
@@ -102,7 +217,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     let _ = writeln!(out, "{}\n    {}", f.signature, first_sentence(&f.doc));
                 }
             }
-            Ok(())
+            Ok(Outcome::Ok)
         }
         None => {
             let Some(script) = cli.script else {
@@ -118,7 +233,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 quiet: cli.quiet,
                 force: cli.force,
             };
-            script::run_file(&script, ws, &opts).map_err(|e| e.to_string())
+            script::run_file(&script, ws, &opts)
+                .map(|()| Outcome::Ok)
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -170,10 +287,45 @@ fn inspect_files(files: &[PathBuf], json: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The expiry table: one row per certificate, then a summary line.
+fn print_expiry(out: &mut impl Write, found: &[check::Expiry], within: &str) {
+    let width = found
+        .iter()
+        .map(|e| e.file.len())
+        .max()
+        .unwrap_or(0)
+        .max(11);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<20}  {:>8}  {:<3}  SUBJECT",
+        "CERTIFICATE", "EXPIRES", "RESIDUAL", "CA"
+    );
+    for e in found {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<20}  {:>8}  {:<3}  {}{}",
+            e.file,
+            e.not_after,
+            check::residual_text(e.residual_seconds),
+            if e.ca { "yes" } else { "no" },
+            e.subject,
+            if e.due { "  <-- due" } else { "" },
+        );
+    }
+    let due = found.iter().filter(|e| e.due).count();
+    let _ = writeln!(
+        out,
+        "{} certificate{}, {due} expired or expiring within {within}",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+    );
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::FAILURE,
         Err(msg) => {
             eprintln!("error: {msg}");
             ExitCode::FAILURE

@@ -13,3 +13,4 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod verify;

@@ -168,6 +168,14 @@ impl Certificate {
             .unwrap_or_default()
     }
 
+    /// What the issuer signed, how, and the signature: (algorithm, TBS DER, signature bytes).
+    /// `None` for an algorithm pkirun does not know or a malformed signature.
+    pub(crate) fn signed_parts(&self) -> Option<(SignatureAlgorithm, Vec<u8>, &[u8])> {
+        let alg = SignatureAlgorithm::from_oid(self.parsed.signature_algorithm().oid)?;
+        let tbs = self.tbs().to_der().ok()?;
+        Some((alg, tbs, self.parsed.signature().as_bytes()?))
+    }
+
     /// SHA-256 fingerprint as uppercase colon-separated hex (as `openssl x509 -fingerprint`).
     #[must_use]
     pub fn fingerprint_sha256(&self) -> String {

@@ -1,4 +1,4 @@
-//! The PKI core: keys, names, SANs, profiles, CSRs, CAs and inspection. No Rhai, no printing,
+//! The PKI core: keys, names, SANs, profiles, CSRs, CAs, inspection and verification. No Rhai, no printing,
 //! no file system: callers hand in bytes and get bytes back.
 
 mod ca;
@@ -14,6 +14,7 @@ pub mod pem;
 pub mod profile;
 mod pubkey;
 mod san;
+pub mod verify;
 
 pub use ca::{Ca, random_serial};
 pub use cert::{Certificate, colon_hex, rfc3339, x509_time};

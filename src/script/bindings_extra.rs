@@ -1,18 +1,23 @@
 //! Small script functions the procedure scripts need to check their parameters before they
-//! generate anything, and the clock easyrsa puts into its CA name (`date +%s`).
+//! generate anything, to check what they made (`verify`, `key_matches`), and the clock easyrsa
+//! puts into its CA name (`date +%s`).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use super::Ctx;
 use super::convert;
+use crate::pki::verify::{self, Purpose, VerifyOptions};
+use crate::pki::{Ca, Certificate, Key};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
-/// Registers `unix_time`, `parse_sans`, `parse_ip` and `parse_subject`.
+/// Registers `unix_time`, `parse_sans`, `parse_ip`, `parse_subject`, `verify` and
+/// `key_matches`.
 pub fn register(engine: &mut Engine, _ctx: &Arc<Ctx>) {
+    register_checks(engine);
     func!(
         engine,
         "unix_time",
@@ -59,5 +64,95 @@ pub fn register(engine: &mut Engine, _ctx: &Arc<Ctx>) {
         "Checks a subject as new_csr / new_ca would (\"/C=US/CN=x\", #{ CN: \"x\" } or [\"C=US\", \"CN=x\"])
         and returns it as openssl prints it (\"C = US, CN = x\"); an invalid field is an error.",
         |subject: Dynamic| -> Res<String> { Ok(convert::subject(&subject)?.to_string()) }
+    );
+}
+
+/// The trust anchors a script passes to `verify`: a Ca, a Cert, or an array of them.
+fn anchors(v: &Dynamic) -> Res<Vec<Certificate>> {
+    if let Some(ca) = v.clone().try_cast::<Ca>() {
+        return Ok(vec![ca.cert().clone()]);
+    }
+    if let Some(cert) = v.clone().try_cast::<Certificate>() {
+        return Ok(vec![cert]);
+    }
+    if let Some(items) = v.clone().try_cast::<Array>() {
+        let mut out = Vec::new();
+        for item in &items {
+            out.extend(anchors(item)?);
+        }
+        return Ok(out);
+    }
+    Err(format!(
+        "verify: expected a Ca, a Cert or an array of them, got {}",
+        v.type_name()
+    )
+    .into())
+}
+
+/// Runs the verification `verify(cert, trusted, opts)` describes.
+fn verify_with(cert: &Certificate, trusted: &Dynamic, opts: &Map) -> Res<Array> {
+    convert::check_keys("verify", opts, &["host", "purpose", "intermediates", "key"])?;
+    let trusted = anchors(trusted)?;
+    let untrusted = match opts.get("intermediates") {
+        Some(v) => anchors(v)?,
+        None => Vec::new(),
+    };
+    let purpose = match convert::opt_string(opts, "purpose")? {
+        None => None,
+        Some(p) => Some(
+            Purpose::parse(&p)
+                .ok_or_else(|| format!("verify: `purpose`: `{p}` (expected server or client)"))?,
+        ),
+    };
+    let options = VerifyOptions {
+        host: convert::opt_string(opts, "host")?,
+        purpose,
+        ..VerifyOptions::default()
+    };
+    let chain = verify::verify(cert, &trusted, &untrusted, &options).map_err(|e| e.to_string())?;
+    if let Some(key) = opts.get("key") {
+        let key = key
+            .clone()
+            .try_cast::<Key>()
+            .ok_or("verify: `key`: expected a Key")?;
+        if !verify::key_matches(cert, &key) {
+            return Err("the key does not belong to this certificate".into());
+        }
+    }
+    Ok(chain.into_iter().map(Dynamic::from).collect())
+}
+
+fn register_checks(engine: &mut Engine) {
+    func!(
+        engine,
+        "verify",
+        ["cert: Cert", "trusted: Dynamic", "Array"],
+        "Verifies `cert` the way `openssl verify -CAfile` does: a chain to `trusted` (a Ca, a
+        Cert, or an array of them) with every signature, validity window and CA constraint.
+        Returns the chain's subjects, the certificate first; a failure is an error saying which
+        certificate failed and why.",
+        |cert: Certificate, trusted: Dynamic| -> Res<Array> {
+            verify_with(&cert, &trusted, &Map::new())
+        }
+    );
+    func!(
+        engine,
+        "verify",
+        ["cert: Cert", "trusted: Dynamic", "opts: Map", "Array"],
+        "Like verify(cert, trusted), and also: `host` (a DNS name or IP address the certificate
+        must carry, like -verify_hostname/-verify_ip), `purpose` (\"server\" or \"client\", like
+        -purpose sslserver/sslclient), `intermediates` (untrusted CA certificates to build the
+        chain through) and `key` (a Key that must belong to the certificate).",
+        |cert: Certificate, trusted: Dynamic, opts: Map| -> Res<Array> {
+            verify_with(&cert, &trusted, &opts)
+        }
+    );
+    func!(
+        engine,
+        "key_matches",
+        ["cert: Cert", "key: Key", "bool"],
+        "True when `key` is the private key of `cert` (their public keys are equal), what
+        comparing `openssl x509 -pubkey` with `openssl pkey -pubout` checks.",
+        |cert: Certificate, key: Key| -> bool { verify::key_matches(&cert, &key) }
     );
 }
