@@ -11,7 +11,7 @@ mod manifest;
 mod output;
 mod policy;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -33,6 +33,9 @@ pub const CHUNK: usize = 128;
 
 /// How many signed rounds may wait for the disk before signing pauses (bounds memory).
 const PENDING: usize = 16;
+
+/// How many rounds are on the thread pool at once.
+const IN_FLIGHT: usize = 2;
 
 /// Errors of a batch.
 #[derive(Debug, thiserror::Error)]
@@ -486,9 +489,9 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Runs `items` through `work` chunk by chunk on `pool`. A second thread makes each finished
-/// chunk durable (one `syncfs`) and then appends its manifest lines in input order, while the
-/// pool already works on the next chunk. Stops at the first error (files of finished chunks
+/// Runs `items` through `work` chunk by chunk on `pool`, two chunks at a time. A second thread
+/// makes finished chunks durable (one `syncfs`) and then appends their manifest lines in input
+/// order, while the pool works on. Stops at the first error (files of finished chunks
 /// stay, complete, and are recorded).
 fn run_chunks<T: Sync + Send>(
     run: &Run<'_>,
@@ -535,46 +538,86 @@ fn run_chunks<T: Sync + Send>(
         });
         let mut items = items;
         let mut take = || -> Result<Vec<T>> { items.by_ref().take(CHUNK).collect() };
-        let mut next = take()?;
-        while !next.is_empty() && !failed() {
-            let chunk = std::mem::take(&mut next);
-            // The pool signs this chunk while this thread reads and checks the next one.
-            let mut outcomes: Vec<Result<Outcome>> = Vec::new();
-            let mut read = Ok(Vec::new());
-            pool.in_place_scope(|s| {
-                s.spawn(|_| outcomes = chunk.par_iter().map(&work).collect());
-                read = take();
-            });
-            let mut entries = Vec::new();
-            let mut first_err = None;
-            let mut wrote = false;
-            for o in outcomes {
-                match o {
-                    Ok(Outcome::Issued(e)) => {
-                        summary.issued += 1;
-                        wrote = true;
-                        entries.push(e);
+        // Up to IN_FLIGHT chunks are on the pool at once, so threads that finish their share
+        // of one chunk go on with the next instead of waiting at its end; results are taken
+        // back in input order.
+        // A chunk that panicked still reports (with the panic, re-raised here), so the wait
+        // below cannot hang.
+        type Finished = std::thread::Result<Vec<Result<Outcome>>>;
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Finished)>();
+        let work = &work;
+        let mut outcome: Result<()> = Ok(());
+        pool.in_place_scope(|scope| {
+            let mut finished: BTreeMap<usize, Vec<Result<Outcome>>> = BTreeMap::new();
+            let (mut spawned, mut taken_back, mut input_done) = (0usize, 0usize, false);
+            loop {
+                while !input_done && outcome.is_ok() && spawned - taken_back < IN_FLIGHT {
+                    let chunk = match take() {
+                        Ok(chunk) if chunk.is_empty() => {
+                            input_done = true;
+                            break;
+                        }
+                        Ok(chunk) => chunk,
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
+                        }
+                    };
+                    let tx = done_tx.clone();
+                    let k = spawned;
+                    scope.spawn(move |_| {
+                        let results =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                chunk.par_iter().map(work).collect()
+                            }));
+                        let _ = tx.send((k, results));
+                    });
+                    spawned += 1;
+                }
+                if spawned == taken_back {
+                    break;
+                }
+                let Ok((k, results)) = done_rx.recv() else {
+                    break;
+                };
+                finished.insert(
+                    k,
+                    results.unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+                // Record finished chunks in input order, even after an error (their files
+                // are complete).
+                while let Some(results) = finished.remove(&taken_back) {
+                    taken_back += 1;
+                    let count = results.len() as u64;
+                    let mut entries = Vec::new();
+                    let mut wrote = false;
+                    for o in results {
+                        match o {
+                            Ok(Outcome::Issued(e)) => {
+                                summary.issued += 1;
+                                wrote = true;
+                                entries.push(e);
+                            }
+                            Ok(Outcome::Skipped(e)) => {
+                                summary.skipped += 1;
+                                entries.extend(e);
+                            }
+                            Ok(Outcome::Rejected(r)) => summary.rejected.push(r),
+                            Err(e) => {
+                                if outcome.is_ok() {
+                                    outcome = Err(e);
+                                }
+                            }
+                        }
                     }
-                    Ok(Outcome::Skipped(e)) => {
-                        summary.skipped += 1;
-                        entries.extend(e);
+                    if tx.send((wrote, entries)).is_err() || failed() {
+                        input_done = true;
                     }
-                    Ok(Outcome::Rejected(r)) => summary.rejected.push(r),
-                    Err(e) => {
-                        first_err.get_or_insert(e);
-                    }
+                    progress.advance(count);
                 }
             }
-            // Whatever finished is recorded, even when a sibling failed.
-            if tx.send((wrote, entries)).is_err() {
-                break;
-            }
-            progress.advance(chunk.len() as u64);
-            if let Some(e) = first_err {
-                return Err(e);
-            }
-            next = read?;
-        }
+        });
+        outcome?;
         Ok(())
     });
     if let Some(e) = writer_error.into_inner().ok().flatten() {
