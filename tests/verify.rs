@@ -66,229 +66,74 @@ fn verify_agrees_with_openssl_verify_case_by_case() {
         .unwrap()
         .as_secs()
         .to_string();
-    // (pkirun args, openssl args, expected verdict, what pkirun's output must contain)
-    let cases: Vec<(Vec<&str>, Vec<&str>, bool, &str)> = vec![
+    let chain = "--ca root.pem --untrusted inter.pem";
+    // (pkirun verify's arguments, expected verdict, what pkirun's output must contain); the
+    // same case goes to openssl verify with its option names (see `openssl_args`).
+    let cases: Vec<(String, bool, &str)> = vec![
         (
-            vec!["--ca", "root.pem", "--untrusted", "inter.pem", "leaf.pem"],
-            vec!["-CAfile", "root.pem", "-untrusted", "inter.pem", "leaf.pem"],
+            format!("{chain} leaf.pem"),
             true,
             "leaf.pem: OK (O = Test, CN = web <- O = Test, CN = Intermediate CA <- O = Test, CN = Root CA)",
         ),
         (
-            vec!["--ca", "root.pem", "leaf.pem"],
-            vec!["-CAfile", "root.pem", "leaf.pem"],
+            "--ca root.pem leaf.pem".into(),
             false,
             "unable to get issuer certificate `O = Test, CN = Intermediate CA`",
         ),
         (
-            vec!["--ca", "fake.pem", "client.pem"],
-            vec!["-CAfile", "fake.pem", "client.pem"],
+            "--ca fake.pem client.pem".into(),
             false,
             "signature does not verify with the key of `O = Test, CN = Root CA`",
         ),
         (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--attime",
-                &in_400_days,
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-attime",
-                &in_400_days,
-                "leaf.pem",
-            ],
+            format!("{chain} --attime {in_400_days} leaf.pem"),
             false,
             "`O = Test, CN = web`: expired at",
         ),
         (
-            vec!["--ca", "root.pem", "--attime", "1000000000", "client.pem"],
-            vec!["-CAfile", "root.pem", "-attime", "1000000000", "client.pem"],
+            "--ca root.pem --attime 1000000000 client.pem".into(),
             false,
             "not valid before",
         ),
         (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--host",
-                "web.example.net",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-verify_hostname",
-                "web.example.net",
-                "leaf.pem",
-            ],
+            format!("{chain} --host web.example.net leaf.pem"),
             true,
             "OK",
         ),
         (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--host",
-                "db.svc.example.net",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-verify_hostname",
-                "db.svc.example.net",
-                "leaf.pem",
-            ],
+            format!("{chain} --host db.svc.example.net leaf.pem"),
             true,
             "OK",
         ),
         (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--host",
-                "a.b.svc.example.net",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-verify_hostname",
-                "a.b.svc.example.net",
-                "leaf.pem",
-            ],
+            format!("{chain} --host a.b.svc.example.net leaf.pem"),
             false,
             "`a.b.svc.example.net` does not match its names (DNS:web.example.net, DNS:*.svc.example.net, IP:10.1.2.3)",
         ),
+        (format!("{chain} --host 10.1.2.3 leaf.pem"), true, "OK"),
         (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--host",
-                "10.1.2.3",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-verify_ip",
-                "10.1.2.3",
-                "leaf.pem",
-            ],
-            true,
-            "OK",
-        ),
-        (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--host",
-                "10.1.2.4",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-verify_ip",
-                "10.1.2.4",
-                "leaf.pem",
-            ],
+            format!("{chain} --host 10.1.2.4 leaf.pem"),
             false,
             "does not match",
         ),
+        (format!("{chain} --purpose server leaf.pem"), true, "OK"),
         (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--purpose",
-                "server",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-purpose",
-                "sslserver",
-                "leaf.pem",
-            ],
-            true,
-            "OK",
-        ),
-        (
-            vec![
-                "--ca",
-                "root.pem",
-                "--untrusted",
-                "inter.pem",
-                "--purpose",
-                "client",
-                "leaf.pem",
-            ],
-            vec![
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "-purpose",
-                "sslclient",
-                "leaf.pem",
-            ],
+            format!("{chain} --purpose client leaf.pem"),
             false,
             "not for TLS client: extendedKeyUsage lacks clientAuth",
         ),
         (
-            vec!["--ca", "root.pem", "--purpose", "client", "client.pem"],
-            vec!["-CAfile", "root.pem", "-purpose", "sslclient", "client.pem"],
+            "--ca root.pem --purpose client client.pem".into(),
             true,
             "OK",
         ),
-        (
-            // A self-signed certificate is trusted only when given as a CA.
-            vec!["--ca", "root.pem", "fake.pem"],
-            vec!["-CAfile", "root.pem", "fake.pem"],
-            false,
-            "FAILED",
-        ),
-        (
-            vec!["--ca", "root.pem", "root.pem"],
-            vec!["-CAfile", "root.pem", "root.pem"],
-            true,
-            "OK",
-        ),
+        // A self-signed certificate is trusted only when given as a CA.
+        ("--ca root.pem fake.pem".into(), false, "FAILED"),
+        ("--ca root.pem root.pem".into(), true, "OK"),
     ];
-    for (ours, theirs, expected, text) in cases {
+    for (ours, expected, text) in cases {
+        let ours: Vec<&str> = ours.split(' ').collect();
+        let theirs = openssl_args(&ours);
         assert_eq!(
             openssl_accepts(&dir, &theirs),
             expected,
@@ -298,6 +143,39 @@ fn verify_agrees_with_openssl_verify_case_by_case() {
         assert_eq!(ok, expected, "pkirun verify {ours:?}: {out}");
         assert!(out.contains(text), "pkirun verify {ours:?}: {out}");
     }
+}
+
+/// `pkirun verify` arguments as `openssl verify` spells them.
+fn openssl_args<'a>(ours: &[&'a str]) -> Vec<&'a str> {
+    let mut theirs = Vec::new();
+    let mut args = ours.iter();
+    while let Some(&arg) = args.next() {
+        let mut value = || *args.next().unwrap();
+        match arg {
+            "--ca" => theirs.extend(["-CAfile", value()]),
+            "--untrusted" => theirs.extend(["-untrusted", value()]),
+            "--attime" => theirs.extend(["-attime", value()]),
+            "--host" => {
+                let host = value();
+                let option = if host.parse::<std::net::IpAddr>().is_ok() {
+                    "-verify_ip"
+                } else {
+                    "-verify_hostname"
+                };
+                theirs.extend([option, host]);
+            }
+            "--purpose" => theirs.extend([
+                "-purpose",
+                if value() == "server" {
+                    "sslserver"
+                } else {
+                    "sslclient"
+                },
+            ]),
+            file => theirs.push(file),
+        }
+    }
+    theirs
 }
 
 #[test]
