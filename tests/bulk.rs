@@ -511,3 +511,24 @@ ca.issue_batch("inventory.csv", #{ out: "nodes/{name}/node", style: "openssl",
         dir.listing()
     );
 }
+
+#[test]
+fn a_symlink_among_the_outputs_of_a_shared_directory_is_refused() {
+    let dir = Dir::new();
+    make_ca(&dir);
+    dir.create("inventory.csv", inventory(5, 0));
+    std::fs::create_dir(dir.join("certs")).unwrap();
+    std::os::unix::fs::symlink("../ca.pem", dir.join("certs/node00002.pem")).unwrap();
+    let before = dir.snapshot();
+    let err = dir.run_script(BATCH_SCRIPT, &["--quiet"]).failure();
+    assert!(
+        err.contains("`certs/node00002.pem`: is not a regular file"),
+        "{err}"
+    );
+    // Nothing was written through the link; what the other rows wrote is whole and recorded.
+    assert_eq!(dir.snapshot()["ca.pem"], before["ca.pem"]);
+    for name in manifest_names(&dir, "certs/manifest.jsonl") {
+        assert_ne!(name, "node00002");
+        dir.openssl(&["verify", "-CAfile", "ca.pem", &format!("certs/{name}.pem")]);
+    }
+}

@@ -435,8 +435,8 @@ impl<'a> Run<'a> {
         let cert_file = self.certs.file(name);
         let key_file = self.keys.file(name);
         let force = self.ws.force();
-        let cert_exists = cert_dir.exists(&cert_file)?;
-        let key_exists = key_dir.exists(&key_file)?;
+        let cert_exists = self.certs.exists(&cert_dir, &cert_file)?;
+        let key_exists = self.keys.exists(key_dir, &key_file)?;
         let profile = &profiles[spec.profile];
         let pki = |source| Error::Pki {
             name: name.clone(),
@@ -730,7 +730,7 @@ pub fn sign_batch(
             name: item.name.clone(),
             source,
         };
-        if dir.exists(&file)? && !ws.force() {
+        if run.certs.exists(&dir, &file)? && !ws.force() {
             if run.recorded.contains(&key128(item.name.as_bytes())) {
                 return Ok(Outcome::Skipped(None));
             }

@@ -5,11 +5,12 @@
 //! resolution per file. A template such as `nodes/{name}/node.crt` has a directory per name:
 //! it is resolved (inside the root), created and opened once per spec.
 
+use std::collections::HashSet;
 use std::ops::Deref;
 
 use crate::workspace::{self, Dir, Workspace};
 
-use super::Result;
+use super::{Result, key128};
 
 /// One kind of output (certificates or keys): a directory template and a file-name template.
 #[derive(Debug)]
@@ -20,6 +21,11 @@ pub(super) struct OutputDir {
     file: String,
     /// The directory, opened at the start of the run, when its template has no `{name}`.
     fixed: Option<Dir>,
+    /// Digests of the names in the fixed directory when the run started: a name not among
+    /// them needs no look-up (a file that appears later still makes the write fail, never
+    /// replaced). One listing instead of a `stat` per file, which would also take the
+    /// directory's lock that the threads' file creations need.
+    present: HashSet<u128>,
 }
 
 /// A directory handle that is either the run's shared one or opened for one spec.
@@ -49,17 +55,32 @@ impl OutputDir {
             Some(i) => (&template[..i], &template[i + 1..]),
             None => (".", template),
         };
+        let mut present = HashSet::new();
         let fixed = if dir.contains("{name}") {
             None
         } else {
             ws.mkdir(dir)?;
-            Some(ws.open_dir(dir)?)
+            let opened = ws.open_dir(dir)?;
+            opened.for_each_name(|name| {
+                present.insert(key128(name));
+            })?;
+            Some(opened)
         };
         Ok(OutputDir {
             dir: dir.to_string(),
             file: file.to_string(),
             fixed,
+            present,
         })
+    }
+
+    /// Whether the regular file `file` exists in `dir` (the directory [`OutputDir::open`]
+    /// gave); an entry that is not a regular file is an error.
+    pub(super) fn exists(&self, dir: &Dir, file: &str) -> Result<bool> {
+        if self.fixed.is_some() && !self.present.contains(&key128(file.as_bytes())) {
+            return Ok(false);
+        }
+        Ok(dir.exists(file)?)
     }
 
     /// Whether `other` writes into the same directory for every name.

@@ -96,6 +96,23 @@ impl Dir {
         }
     }
 
+    /// Calls `f` with the name of every entry in the directory (`.` and `..` excepted), in
+    /// directory order, without collecting them.
+    ///
+    /// # Errors
+    /// The directory cannot be read.
+    pub fn for_each_name(&self, mut f: impl FnMut(&[u8])) -> Result<()> {
+        let failed = |e: Errno| io_error("list", &self.shown, e.into());
+        for entry in rustix::fs::Dir::read_from(&self.fd).map_err(failed)? {
+            let entry = entry.map_err(failed)?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                f(name);
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the whole regular file `name`.
     ///
     /// # Errors
