@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use pkirun::pki::verify::{VerifyOptions, verify};
 use pkirun::pki::{
     Ca, Csr, CsrParams, DistinguishedName, Key, KeySpec, Profile, PublicKey, San,
     SignatureAlgorithm,
@@ -78,6 +79,35 @@ fn bench_sign_leaf(c: &mut Criterion) {
                 ca.issue_for(black_box(&spki), &subject, &sans, &profile)
                     .unwrap()
             });
+        });
+    }
+    g.finish();
+}
+
+/// `pki::verify::verify`: one leaf against its CA (chain, signature, validity, host name).
+fn bench_verify(c: &mut Criterion) {
+    let mut g = c.benchmark_group("verify");
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(3));
+    let profile = Profile::named("peer").unwrap();
+    let subject = DistinguishedName::parse("O=Cockroach, CN=node").unwrap();
+    let sans = node_sans();
+    let opts = VerifyOptions {
+        host: Some("node.example.io".into()),
+        ..VerifyOptions::default()
+    };
+    for (name, spec) in [
+        ("rsa2048_ca", KeySpec::Rsa(2048)),
+        ("p384_ca", KeySpec::P384),
+    ] {
+        let ca = make_ca(spec);
+        let leaf = Key::generate(spec).unwrap();
+        let cert = ca
+            .issue_for(leaf.public_key_der(), &subject, &sans, &profile)
+            .unwrap();
+        let trusted = [ca.cert().clone()];
+        g.bench_function(name, |b| {
+            b.iter(|| verify(black_box(&cert), &trusted, &[], &opts).unwrap());
         });
     }
     g.finish();
@@ -200,6 +230,7 @@ criterion_group!(
     benches,
     bench_keygen,
     bench_sign_leaf,
+    bench_verify,
     bench_csr_roundtrip,
     bench_primitives,
     bench_cockroach

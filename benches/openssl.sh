@@ -162,6 +162,14 @@ for t in rsa2048 p384; do
     time_op "openssl x509 -req (sign a CSR, $t CA)" "$RUNS" "" \
         "openssl x509 -req -in $S/leaf-$t.csr -CA $S/ca-$t.pem -CAkey $S/ca-$t.key -days 365 -extfile $S/peer.cnf -extensions peer -copy_extensions copy -out $S/leaf-$t.pem"
 done
+for t in rsa2048 p384; do
+    time_op "openssl verify -verify_hostname (one leaf, $t CA)" "$RUNS" "" \
+        "openssl verify -CAfile $S/ca-$t.pem -verify_hostname node.example.io $S/leaf-$t.pem"
+    if [[ -x $REPO/target/release/pkirun ]]; then
+        time_op "pkirun verify --host (one leaf, $t CA)" "$RUNS" "" \
+            "$REPO/target/release/pkirun verify --ca $S/ca-$t.pem --host node.example.io $S/leaf-$t.pem"
+    fi
+done
 time_op "cockroach procedure (openssl CLI, 17 cmds)" "$SLOW_RUNS" \
     "rm -rf $OUT/cockroach && mkdir -p $OUT/cockroach" \
     "bash $OUT/cockroach-openssl.sh $OUT/cockroach"
