@@ -508,6 +508,43 @@ fn an_absolute_path_outside_the_working_directory_is_refused() {
     assert!(!Path::new("/etc/x").exists(), "/etc/x was created");
 }
 
+/// A directory its user may write to and search but not list (a drop box, mode -wx) still takes
+/// new files: writing needs no read permission on the directory.
+#[test]
+fn a_directory_that_cannot_be_listed_still_takes_new_files() {
+    let dir = Dir::new();
+    let mode = |rel: &str, m: u32| {
+        std::fs::set_permissions(dir.join(rel), std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    dir.create(
+        "script.rhai",
+        "write(\"drop/a.pem\", \"text\\n\");\nwrite_key(\"drop/a.key\", gen_key(\"ecdsa:256\"));\n\
+         write(\"drop/a.pem\", \"new\\n\", #{ overwrite: true });\n",
+    );
+    mode("script.rhai", 0o644);
+    std::fs::create_dir(dir.join("drop")).unwrap();
+    let as_root = running_as_root();
+    let args = ["script.rhai", "-C", "."];
+    let run = if as_root {
+        mode("", 0o755);
+        mode("drop", 0o733);
+        dir.pkirun_as_nobody(&args)
+    } else {
+        mode("drop", 0o300);
+        dir.pkirun(&args)
+    };
+    mode("drop", 0o755);
+    run.success();
+    assert_eq!(dir.read("drop/a.pem"), "new\n");
+    assert_eq!(dir.mode("drop/a.key"), 0o400);
+    assert_eq!(
+        std::fs::read_dir(dir.join("drop")).unwrap().count(),
+        2,
+        "{}",
+        dir.listing()
+    );
+}
+
 /// Runs `script` with the working directory `ro/` inside `dir`, which the user running pkirun
 /// cannot write: as root (CI), pkirun runs as nobody in a root-owned 0755 directory; otherwise
 /// `ro/` is mode 0500. Asserts nothing changed and returns the error line.

@@ -24,8 +24,9 @@ pub(super) struct OutputDir {
     /// Digests of the names in the fixed directory when the run started: a name not among
     /// them needs no look-up (a file that appears later still makes the write fail, never
     /// replaced). One listing instead of a `stat` per file, which would also take the
-    /// directory's lock that the threads' file creations need.
-    present: HashSet<u128>,
+    /// directory's lock that the threads' file creations need. `None` for per-name
+    /// directories and for a directory this user may not list: every name is looked up.
+    present: Option<HashSet<u128>>,
 }
 
 /// A directory handle that is either the run's shared one or opened for one spec.
@@ -55,15 +56,21 @@ impl OutputDir {
             Some(i) => (&template[..i], &template[i + 1..]),
             None => (".", template),
         };
-        let mut present = HashSet::new();
+        let mut present = None;
         let fixed = if dir.contains("{name}") {
             None
         } else {
             ws.mkdir(dir)?;
             let opened = ws.open_dir(dir)?;
-            opened.for_each_name(|name| {
-                present.insert(key128(name));
-            })?;
+            let mut names = HashSet::new();
+            if opened
+                .for_each_name(|name| {
+                    names.insert(key128(name));
+                })
+                .is_ok()
+            {
+                present = Some(names);
+            }
             Some(opened)
         };
         Ok(OutputDir {
@@ -77,7 +84,9 @@ impl OutputDir {
     /// Whether the regular file `file` exists in `dir` (the directory [`OutputDir::open`]
     /// gave); an entry that is not a regular file is an error.
     pub(super) fn exists(&self, dir: &Dir, file: &str) -> Result<bool> {
-        if self.fixed.is_some() && !self.present.contains(&key128(file.as_bytes())) {
+        if let Some(present) = &self.present
+            && !present.contains(&key128(file.as_bytes()))
+        {
             return Ok(false);
         }
         Ok(dir.exists(file)?)

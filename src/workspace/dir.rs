@@ -55,7 +55,9 @@ pub struct Dir {
 impl Dir {
     /// Opens the directory at `path` (already resolved and checked by the caller).
     pub(super) fn open(path: &Path, shown: String, force: bool) -> Result<Self> {
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        // O_PATH: creating files in a directory needs write and search permission on it, not
+        // read permission (a drop box, mode -wx, still takes files).
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
         match rustix::fs::open(path, flags, Mode::empty()) {
             Ok(fd) => Ok(Dir { fd, shown, force }),
             Err(Errno::NOENT) => Err(Error::NotFound { path: shown }),
@@ -100,10 +102,13 @@ impl Dir {
     /// directory order, without collecting them.
     ///
     /// # Errors
-    /// The directory cannot be read.
+    /// The directory cannot be read (e.g. no read permission).
     pub fn for_each_name(&self, mut f: impl FnMut(&[u8])) -> Result<()> {
         let failed = |e: Errno| io_error("list", &self.shown, e.into());
-        for entry in rustix::fs::Dir::read_from(&self.fd).map_err(failed)? {
+        // The descriptor is O_PATH; listing needs the directory opened for reading.
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let readable = rustix::fs::openat(&self.fd, ".", flags, Mode::empty()).map_err(failed)?;
+        for entry in rustix::fs::Dir::read_from(&readable).map_err(failed)? {
             let entry = entry.map_err(failed)?;
             let name = entry.file_name().to_bytes();
             if name != b"." && name != b".." {
