@@ -509,7 +509,7 @@ fn an_absolute_path_outside_the_working_directory_is_refused() {
 }
 
 /// A directory its user may write to and search but not list (a drop box, mode -wx) still takes
-/// new files: writing needs no read permission on the directory.
+/// new files, from single writes and from a batch: writing needs no read permission on it.
 #[test]
 fn a_directory_that_cannot_be_listed_still_takes_new_files() {
     let dir = Dir::new();
@@ -519,7 +519,9 @@ fn a_directory_that_cannot_be_listed_still_takes_new_files() {
     dir.create(
         "script.rhai",
         "write(\"drop/a.pem\", \"text\\n\");\nwrite_key(\"drop/a.key\", gen_key(\"ecdsa:256\"));\n\
-         write(\"drop/a.pem\", \"new\\n\", #{ overwrite: true });\n",
+         write(\"drop/a.pem\", \"new\\n\", #{ overwrite: true });\n\
+         let ca = new_ca(gen_key(\"ecdsa:256\"), #{ subject: \"/CN=Drop CA\" });\n\
+         ca.issue_batch([#{ name: \"n1\" }, #{ name: \"n2\" }], #{ out: \"drop/{name}\", key: \"ecdsa:256\" });\n",
     );
     mode("script.rhai", 0o644);
     std::fs::create_dir(dir.join("drop")).unwrap();
@@ -537,11 +539,16 @@ fn a_directory_that_cannot_be_listed_still_takes_new_files() {
     run.success();
     assert_eq!(dir.read("drop/a.pem"), "new\n");
     assert_eq!(dir.mode("drop/a.key"), 0o400);
+    // a.pem, a.key and the batch's two pairs, nothing else.
     assert_eq!(
         std::fs::read_dir(dir.join("drop")).unwrap().count(),
-        2,
+        6,
         "{}",
         dir.listing()
+    );
+    assert!(
+        dir.read("drop/n2.pem")
+            .starts_with("-----BEGIN CERTIFICATE-----")
     );
 }
 

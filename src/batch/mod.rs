@@ -796,10 +796,22 @@ fn cleanup_stale_temps(ws: &Workspace, layout: &Layout) -> Result<()> {
         dirs.insert(dir.to_string());
     }
     for dir in dirs {
-        if ws.is_dir(&dir)? {
-            for stale in ws.temp_files(&dir)? {
-                ws.remove(&stale)?;
+        if !ws.is_dir(&dir)? {
+            continue;
+        }
+        let stale = match ws.temp_files(&dir) {
+            Ok(stale) => stale,
+            // A directory this user may write to but not list (a drop box) cannot be
+            // scanned; new files there are made unnamed and leave nothing behind anyway.
+            Err(crate::workspace::Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                continue;
             }
+            Err(e) => return Err(e.into()),
+        };
+        for file in stale {
+            ws.remove(&file)?;
         }
     }
     Ok(())
