@@ -139,11 +139,23 @@ impl Certificate {
         self.tbs().extensions().map_or(&[], Vec::as_slice)
     }
 
-    fn extension<T: for<'a> Decode<'a> + AssociatedOid>(&self) -> Option<(bool, T)> {
+    /// The extension `T` decoded, with its criticality: `Ok(None)` if absent, an error if
+    /// present but undecodable.
+    pub(crate) fn decoded_extension<T: for<'a> Decode<'a, Error = der::Error> + AssociatedOid>(
+        &self,
+    ) -> der::Result<Option<(bool, T)>> {
         self.extensions()
             .iter()
             .find(|e| e.extn_id == T::OID)
-            .and_then(|e| Some((e.critical, T::from_der(e.extn_value.as_bytes()).ok()?)))
+            .map(|e| Ok((e.critical, T::from_der(e.extn_value.as_bytes())?)))
+            .transpose()
+    }
+
+    /// The extension `T` if present and decodable.
+    fn extension<T: for<'a> Decode<'a, Error = der::Error> + AssociatedOid>(
+        &self,
+    ) -> Option<(bool, T)> {
+        self.decoded_extension().ok().flatten()
     }
 
     /// True when basicConstraints says `CA:TRUE`.

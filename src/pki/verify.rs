@@ -9,8 +9,8 @@
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280;
+use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::Decode;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 
@@ -292,14 +292,14 @@ fn check_issuer(
     issued: &Certificate,
     below: usize,
 ) -> Result<(), VerifyError> {
-    let bc = extension::<BasicConstraints>(issuer, rfc5280::ID_CE_BASIC_CONSTRAINTS)?;
+    let bc = extension::<BasicConstraints>(issuer)?;
     let Some(bc) = bc.filter(|bc| bc.ca) else {
         return Err(VerifyError::NotCa {
             subject: subject_of(issuer),
             issued: subject_of(issued),
         });
     };
-    if let Some(ku) = extension::<KeyUsage>(issuer, rfc5280::ID_CE_KEY_USAGE)?
+    if let Some(ku) = extension::<KeyUsage>(issuer)?
         && !ku.0.contains(KeyUsages::KeyCertSign)
     {
         return Err(VerifyError::NoCertSign {
@@ -433,7 +433,7 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), VerifyError
             "digitalSignature or keyAgreement",
         ),
     };
-    if let Some(eku) = extension::<ExtendedKeyUsage>(cert, rfc5280::ID_CE_EXT_KEY_USAGE)?
+    if let Some(eku) = extension::<ExtendedKeyUsage>(cert)?
         && !eku
             .0
             .iter()
@@ -441,7 +441,7 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), VerifyError
     {
         return Err(refuse(format!("extendedKeyUsage lacks {eku_name}")));
     }
-    if let Some(ku) = extension::<KeyUsage>(cert, rfc5280::ID_CE_KEY_USAGE)?
+    if let Some(ku) = extension::<KeyUsage>(cert)?
         && (ku.0 & ku_ok).is_empty()
     {
         return Err(refuse(format!("keyUsage has neither {ku_names}")));
@@ -450,19 +450,15 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), VerifyError
 }
 
 /// A decoded extension, `None` if absent; an undecodable one is an error.
-fn extension<T: for<'a> Decode<'a>>(
+fn extension<T: for<'a> Decode<'a, Error = der::Error> + AssociatedOid>(
     cert: &Certificate,
-    oid: ObjectIdentifier,
 ) -> Result<Option<T>, VerifyError> {
-    match cert.extensions().iter().find(|e| e.extn_id == oid) {
-        None => Ok(None),
-        Some(e) => T::from_der(e.extn_value.as_bytes())
-            .map(Some)
-            .map_err(|err| VerifyError::Malformed {
-                subject: subject_of(cert),
-                reason: format!("extension {oid}: {err}"),
-            }),
-    }
+    cert.decoded_extension::<T>()
+        .map(|found| found.map(|(_, value)| value))
+        .map_err(|err| VerifyError::Malformed {
+            subject: subject_of(cert),
+            reason: format!("extension {}: {err}", T::OID),
+        })
 }
 
 fn malformed(cert: &Certificate, e: &dyn std::fmt::Display) -> VerifyError {
