@@ -88,10 +88,7 @@ pub fn verify_files(certs: &[PathBuf], req: &VerifyRequest) -> Result<Vec<Verdic
     // Reading is sequential (errors stop the run in order); checking runs on all cores.
     let mut loaded = Vec::with_capacity(certs.len());
     for path in certs {
-        let mut in_file = certificates_in(path)?;
-        if in_file.is_empty() {
-            return Err(no_certificate(path));
-        }
+        let mut in_file = certificates(path)?;
         let cert = in_file.remove(0);
         loaded.push((path, cert, in_file));
     }
@@ -157,11 +154,7 @@ pub fn expiry(paths: &[PathBuf], within: Duration, now: SystemTime) -> Result<Ve
         if meta.is_dir() {
             walk(path, &mut files)?;
         } else {
-            let certs = certificates_in(path)?;
-            if certs.is_empty() {
-                return Err(no_certificate(path));
-            }
-            files.push((path.clone(), certs));
+            files.push((path.clone(), certificates(path)?));
         }
     }
     let deadline = now + within;
@@ -230,9 +223,7 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<Certificate>)>) -> Result<(), Er
         {
             // Keys (0400, maybe unreadable to this user) and CSRs share these extensions:
             // only files that hold certificates count.
-            if let Ok(certs) = certificates_in(&path)
-                && !certs.is_empty()
-            {
+            if let Ok(certs) = certificates(&path) {
                 out.push((path, certs));
             }
         }
@@ -244,24 +235,31 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<Certificate>)>) -> Result<(), Er
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Certificate>, Error> {
     let mut all = Vec::new();
     for path in paths {
-        let certs = certificates_in(path)?;
-        if certs.is_empty() {
-            return Err(no_certificate(path));
-        }
-        all.extend(certs);
+        all.extend(certificates(path)?);
     }
     Ok(all)
 }
 
-/// The certificates of a PEM file, in order (none if it holds other blocks only).
-fn certificates_in(path: &Path) -> Result<Vec<Certificate>, Error> {
+/// The certificates of a PEM file, in order, at least one: a file without any is an error
+/// naming the blocks it holds.
+fn certificates(path: &Path) -> Result<Vec<Certificate>, Error> {
     let text = read(path)?;
     let blocks = pem::parse_blocks(&text).map_err(|source| content(path, source))?;
-    blocks
+    let certs = blocks
         .iter()
         .filter(|b| b.label == "CERTIFICATE")
         .map(|b| Certificate::from_der(&b.der).map_err(|source| content(path, source)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err(content(
+            path,
+            crate::pki::Error::NoPemBlock {
+                expected: "certificate",
+                found: pem::PemBlock::labels(&blocks),
+            },
+        ));
+    }
+    Ok(certs)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
@@ -273,16 +271,6 @@ fn read_error(path: &Path, source: std::io::Error) -> Error {
         path: path.display().to_string(),
         source,
     }
-}
-
-fn no_certificate(path: &Path) -> Error {
-    content(
-        path,
-        crate::pki::Error::NoPemBlock {
-            expected: "certificate",
-            found: "none".into(),
-        },
-    )
 }
 
 fn content(path: &Path, source: crate::pki::Error) -> Error {

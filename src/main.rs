@@ -167,8 +167,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             let verdicts = check::verify_files(&certs, &req).map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
             if json {
-                let text = serde_json::to_string_pretty(&verdicts).map_err(|e| e.to_string())?;
-                let _ = writeln!(out, "{text}");
+                write_json(&mut out, &verdicts)?;
             } else {
                 for v in &verdicts {
                     let _ = match &v.error {
@@ -195,8 +194,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 .map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
             if json {
-                let text = serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?;
-                let _ = writeln!(out, "{text}");
+                write_json(&mut out, &found)?;
             } else {
                 print_expiry(&mut out, &found, &within);
             }
@@ -210,8 +208,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             let fns = script::functions();
             let mut out = std::io::stdout().lock();
             if json {
-                let text = serde_json::to_string_pretty(&fns).map_err(|e| e.to_string())?;
-                let _ = writeln!(out, "{text}");
+                write_json(&mut out, &fns)?;
             } else {
                 for f in fns {
                     let _ = writeln!(out, "{}\n    {}", f.signature, first_sentence(&f.doc));
@@ -272,8 +269,7 @@ fn inspect_files(files: &[PathBuf], json: bool) -> Result<(), String> {
             .iter()
             .map(|(file, items)| serde_json::json!({ "file": file, "items": items }))
             .collect();
-        let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
-        let _ = writeln!(out, "{text}");
+        write_json(&mut out, &value)?;
     } else {
         for (file, items) in &all {
             if all.len() > 1 {
@@ -284,6 +280,13 @@ fn inspect_files(files: &[PathBuf], json: bool) -> Result<(), String> {
             }
         }
     }
+    Ok(())
+}
+
+/// `value` as pretty-printed JSON and a newline.
+fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    let _ = writeln!(out, "{text}");
     Ok(())
 }
 
