@@ -315,12 +315,6 @@ fn random_run_id() -> Result<[u8; 4]> {
     Ok([serial[0], serial[1], serial[2], serial[3]])
 }
 
-fn parent_dir(path: &str) -> Option<&str> {
-    path.rfind('/')
-        .map(|i| &path[..i])
-        .filter(|d| !d.is_empty())
-}
-
 fn entry_for(
     name: &str,
     cert: &Certificate,
@@ -367,6 +361,7 @@ impl<'a> Run<'a> {
             .as_deref()
             .map(|p| Manifest::open(batch.ws, p))
             .transpose()?;
+        let certs = OutputDir::new(batch.ws, &layout.cert)?;
         let run = Run {
             ws: batch.ws,
             ca: batch.ca,
@@ -377,8 +372,8 @@ impl<'a> Run<'a> {
                 .unwrap_or_default(),
             run_id: random_run_id()?,
             counter: std::sync::atomic::AtomicU32::new(0),
-            certs: OutputDir::new(batch.ws, &layout.cert)?,
-            keys: OutputDir::new(batch.ws, &layout.key)?,
+            keys: certs.sibling(batch.ws, &layout.key)?,
+            certs,
         };
         Ok((run, manifest, pool(batch.opts.threads)?))
     }
@@ -792,8 +787,7 @@ fn cleanup_stale_temps(ws: &Workspace, layout: &Layout) -> Result<()> {
     for template in [&layout.cert, &layout.key] {
         // Only the fixed part of the path before `{name}` names a directory we can scan.
         let fixed = template.split("{name}").next().unwrap_or("");
-        let dir = parent_dir(fixed).unwrap_or(".");
-        dirs.insert(dir.to_string());
+        dirs.insert(output::split_dir(fixed).0.to_string());
     }
     for dir in dirs {
         if !ws.is_dir(&dir)? {

@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::workspace::{self, Dir, Workspace};
 
@@ -19,14 +20,15 @@ pub(super) struct OutputDir {
     dir: String,
     /// The file-name part of the template.
     file: String,
-    /// The directory, opened at the start of the run, when its template has no `{name}`.
-    fixed: Option<Dir>,
+    /// The directory, opened at the start of the run, when its template has no `{name}`
+    /// (shared with a [`sibling`](OutputDir::sibling) in the same directory).
+    fixed: Option<Arc<Dir>>,
     /// Digests of the names in the fixed directory when the run started: a name not among
     /// them needs no look-up (a file that appears later still makes the write fail, never
     /// replaced). One listing instead of a `stat` per file, which would also take the
     /// directory's lock that the threads' file creations need. `None` for per-name
     /// directories and for a directory this user may not list: every name is looked up.
-    present: Option<HashSet<u128>>,
+    present: Option<Arc<HashSet<u128>>>,
 }
 
 /// A directory handle that is either the run's shared one or opened for one spec.
@@ -51,11 +53,7 @@ impl Deref for DirRef<'_> {
 impl OutputDir {
     /// Splits `template` into directory and file name; creates and opens a fixed directory.
     pub(super) fn new(ws: &Workspace, template: &str) -> Result<Self> {
-        let (dir, file) = match template.rfind('/') {
-            Some(0) => ("/", &template[1..]),
-            Some(i) => (&template[..i], &template[i + 1..]),
-            None => (".", template),
-        };
+        let (dir, file) = split_dir(template);
         let mut present = None;
         let fixed = if dir.contains("{name}") {
             None
@@ -69,15 +67,30 @@ impl OutputDir {
                 })
                 .is_ok()
             {
-                present = Some(names);
+                present = Some(Arc::new(names));
             }
-            Some(opened)
+            Some(Arc::new(opened))
         };
         Ok(OutputDir {
             dir: dir.to_string(),
             file: file.to_string(),
             fixed,
             present,
+        })
+    }
+
+    /// The output for `template` (keys beside certificates): in the same directory as this
+    /// one, it shares its handle and listing instead of opening and listing it again.
+    pub(super) fn sibling(&self, ws: &Workspace, template: &str) -> Result<Self> {
+        let (dir, file) = split_dir(template);
+        if dir != self.dir {
+            return Self::new(ws, template);
+        }
+        Ok(OutputDir {
+            dir: self.dir.clone(),
+            file: file.to_string(),
+            fixed: self.fixed.clone(),
+            present: self.present.clone(),
         })
     }
 
@@ -116,6 +129,15 @@ impl OutputDir {
     /// `name`'s file name inside its directory.
     pub(super) fn file(&self, name: &str) -> String {
         render(&self.file, name)
+    }
+}
+
+/// The directory part of `path` (`.` when there is none) and what follows its last `/`.
+pub(super) fn split_dir(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(0) => ("/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (".", path),
     }
 }
 
