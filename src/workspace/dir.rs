@@ -108,7 +108,7 @@ impl Dir {
         // The descriptor is O_PATH; listing needs the directory opened for reading.
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let readable = rustix::fs::openat(&self.fd, ".", flags, Mode::empty()).map_err(failed)?;
-        for entry in rustix::fs::Dir::read_from(&readable).map_err(failed)? {
+        for entry in rustix::fs::Dir::new(readable).map_err(failed)? {
             let entry = entry.map_err(failed)?;
             let name = entry.file_name().to_bytes();
             if name != b"." && name != b".." {
