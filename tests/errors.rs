@@ -387,21 +387,7 @@ fn load_ca_refuses_a_key_that_does_not_match_the_certificate() {
 #[test]
 fn load_csr_refuses_a_request_whose_signature_does_not_verify() {
     let dir = Dir::new();
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "node.key",
-        "-subj",
-        "/O=Errors/CN=node1.example.io",
-        "-out",
-        "good.csr",
-    ]);
+    dir.openssl_p256_csr("node.key", "/O=Errors/CN=node1.example.io", "good.csr");
     // Flip one bit of the subject's CN ("node1" becomes "oode1"): still a well-formed request,
     // but the signature no longer covers what it says.
     let mut der = dir.pem_der("good.csr", "CERTIFICATE REQUEST");

@@ -104,6 +104,25 @@ impl Dir {
         self.pkirun(&all)
     }
 
+    /// Makes a P-256 key and a CSR for `subject` with `openssl req -new -newkey ec`.
+    pub fn openssl_p256_csr(&self, key: &str, subject: &str, csr: &str) {
+        self.openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            key,
+            "-subj",
+            subject,
+            "-out",
+            csr,
+        ]);
+    }
+
     /// Runs openssl in this directory and returns stdout; panics with everything on failure.
     pub fn openssl(&self, args: &[&str]) -> String {
         let out = self.openssl_output(args);

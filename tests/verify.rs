@@ -243,21 +243,7 @@ fn a_path_length_of_zero_forbids_the_intermediate_as_in_openssl() {
 fn a_leaf_that_signs_another_certificate_is_no_ca_for_either_verifier() {
     let dir = Dir::new();
     pki(&dir, 1);
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "sub.key",
-        "-subj",
-        "/CN=sub",
-        "-out",
-        "sub.csr",
-    ]);
+    dir.openssl_p256_csr("sub.key", "/CN=sub", "sub.csr");
     dir.openssl(&[
         "x509",
         "-req",
