@@ -164,14 +164,7 @@ for t in rsa2048 p384; do
         pk -D make_csrs="$N" -D csr_key="$spec" -D csr_dir="csrs-$t" >>"$LOG" 2>&1
     fi
 done
-cat >peer.cnf <<'EOF'
-[ peer ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth,clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
+cp "$REPO/benches/peer.cnf" peer.cnf
 cat >cfssl.json <<'EOF'
 { "signing": { "default": { "expiry": "8760h" },
   "profiles": { "peer": { "expiry": "8760h",
@@ -209,43 +202,39 @@ EOF
 
 # ---- (a) pkirun issue_batch ------------------------------------------------------------------
 echo "timing (log: $LOG)" >&2
-# 1-thread and all-threads runs alternate, so that a drift in the machine's state (writeback,
-# the file system's inode allocation) falls on both sides of the speed-up alike.
-for t in p384 rsa2048; do
-    spec=$([[ $t == p384 ]] && echo ecdsa:384 || echo rsa:2048)
-    n=$([[ $t == p384 ]] && echo "$N" || echo "$RSA_N")
-    reps=$([[ $t == p384 ]] && echo "$REPEAT" || echo 1)
+# rounds KEY N REPS CA OUT ARGS...: REPS rounds of pkirun with ARGS, each a 1-thread run then an
+# all-threads run (alternating, so that a drift in the machine's state, writeback or the file
+# system's inode allocation, falls on both sides of the speed-up alike); outputs OUT under
+# runs/KEY-<threads>-<round>; records KEY.<threads>.r<round> and the medians KEY.1, KEY.all.
+rounds() {
+    local key=$1 n=$2 reps=$3 ca=$4 out=$5
+    shift 5
+    local r th d threads
     for r in $(seq 1 "$reps"); do
         for th in 1 all; do
             threads=()
             [[ $th == 1 ]] && threads=(--threads 1)
-            d="runs/issue-$t-$th-$r"
+            d="runs/${key/./-}-$th-$r"
             fresh "$d"
-            timed "issue.$t.$th.r$r" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
-                -D ca_dir="ca-$t" -D inventory="inventory-$n.csv" -D key="$spec" \
-                -D out="$d/certs/{name}" -D manifest="$d/manifest.jsonl"
-            expect "$d" "$n" "ca-$t"
+            timed "$key.$th.r$r" "$n" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
+                -D ca_dir="$ca" "$@" -D out="$d/$out" -D manifest="$d/manifest.jsonl"
+            expect "$d" "$n" "$ca"
         done
     done
-    median "issue.$t.1"
-    median "issue.$t.all"
+    median "$key.1"
+    median "$key.all"
+}
+
+for t in p384 rsa2048; do
+    spec=$([[ $t == p384 ]] && echo ecdsa:384 || echo rsa:2048)
+    n=$([[ $t == p384 ]] && echo "$N" || echo "$RSA_N")
+    reps=$([[ $t == p384 ]] && echo "$REPEAT" || echo 1)
+    rounds "issue.$t" "$n" "$reps" "ca-$t" "certs/{name}" -D inventory="inventory-$n.csv" -D key="$spec"
 done
 
 # ---- (b) pkirun sign_batch -------------------------------------------------------------------
 for t in rsa2048 p384; do
-    for r in $(seq 1 "$REPEAT"); do
-        for th in 1 all; do
-            threads=()
-            [[ $th == 1 ]] && threads=(--threads 1)
-            d="runs/sign-$t-$th-$r"
-            fresh "$d"
-            timed "sign.$t.$th.r$r" "$N" "$PKIRUN" "$SCRIPT" -C "$OUT" --quiet "${threads[@]}" \
-                -D ca_dir="ca-$t" -D csrs="csrs-$t" -D out="$d/{name}.pem" -D manifest="$d/manifest.jsonl"
-            expect "$d" "$N" "ca-$t"
-        done
-    done
-    median "sign.$t.1"
-    median "sign.$t.all"
+    rounds "sign.$t" "$N" "$REPEAT" "ca-$t" "{name}.pem" -D csrs="csrs-$t"
 done
 
 # ---- (c), (d) the peers ----------------------------------------------------------------------

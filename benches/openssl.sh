@@ -127,14 +127,7 @@ SCRIPT
 # Signing inputs: an RSA-2048 and a P-384 CA, and a CSR of each key type (made once, untimed).
 S="$OUT/sign"
 mkdir -p "$S"
-cat >"$S/peer.cnf" <<'EOF'
-[ peer ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth,clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
+cp "$REPO/benches/peer.cnf" "$S/peer.cnf"
 for t in rsa2048 p384; do
     case $t in
         rsa2048) newkey=(-newkey rsa:2048) ;;
