@@ -15,10 +15,10 @@
 //!   nothing.
 //!
 //! There is no per-file fsync (bulk runs write thousands of files); call
-//! [`Workspace::sync_all`] (or [`Workspace::sync_dir`]) before recording what is durable.
+//! [`Workspace::sync_all`] before recording what is durable.
 
 use std::ffi::OsStr;
-use std::fs::{self, File, Permissions};
+use std::fs::{self, Permissions};
 use std::io::{self, Write as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Component, Path, PathBuf};
@@ -265,13 +265,6 @@ impl Workspace {
     pub fn write_new_many(&self, files: &[(&str, &[u8], WriteOptions)]) -> Result<()> {
         let staged = self.stage_many(files)?;
         commit_many(staged)
-    }
-
-    /// Flushes a directory to disk (its entries, i.e. renames done in it).
-    pub fn sync_dir(&self, rel: &str) -> Result<()> {
-        let path = self.resolve(rel)?;
-        let dir = File::open(&path).map_err(|e| self.io("sync", rel, e))?;
-        dir.sync_all().map_err(|e| self.io("sync", rel, e))
     }
 
     /// Reads a whole file.
@@ -941,7 +934,7 @@ mod tests {
         // in the 0o500 directory, permissions do not apply here and the failure assertion is
         // skipped; the no-temp-file assertion still runs.
         let probe = f.root().join("ro/probe");
-        let permissions_apply = File::create(&probe).is_err();
+        let permissions_apply = fs::File::create(&probe).is_err();
         let _ = fs::remove_file(&probe);
 
         let result = f.ws.write("ro/a.pem", b"a", WriteOptions::default());
@@ -1096,7 +1089,6 @@ mod tests {
         assert!(!f.ws.exists("d/f.txt/below").unwrap());
         f.ws.chmod("d/f.txt", 0o600).unwrap();
         assert_eq!(mode_of(&f.root().join("d/f.txt")), 0o600);
-        f.ws.sync_dir("d").unwrap();
         f.ws.remove("d/f.txt").unwrap();
         assert!(!f.ws.exists("d/f.txt").unwrap());
         assert!(matches!(
