@@ -597,12 +597,24 @@ fn an_unwritable_directory_error_names_no_temporary_file() {
 
 // ---- the CLI's own reports -----------------------------------------------------------------
 
-/// Names of the functions registered in src/script/*.rs with `func!` or
+/// Names of the functions registered under src/script/ with `func!` or
 /// `FuncRegistration::new` (one per overload).
 fn registered_functions() -> Vec<String> {
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(Path::new(&repo("src/script")), &mut files);
     let mut names: Vec<String> = Vec::new();
-    for entry in std::fs::read_dir(repo("src/script")).unwrap() {
-        let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    for file in files {
+        let src = std::fs::read_to_string(file).unwrap();
         for marker in ["func!(", "FuncRegistration::new("] {
             names.extend(
                 src.split(marker)
@@ -690,6 +702,37 @@ fn pkirun_functions_lists_every_function_with_a_doc_line() {
         assert!(!f["signature"].as_str().unwrap().is_empty(), "{f}");
         assert!(!f["doc"].as_str().unwrap().trim().is_empty(), "{f}");
     }
+}
+
+/// The script API as it stood before the binding layer was reshaped (issue 13): every
+/// signature and doc text, whatever order `pkirun functions` lists them in. A change to the API
+/// updates `tests/data/functions.snapshot.json` on purpose
+/// (`pkirun functions --json > tests/data/functions.snapshot.json`).
+#[test]
+fn pkirun_functions_json_matches_the_committed_snapshot() {
+    let dir = Dir::new();
+    let parse = |text: &str| -> BTreeSet<(String, String)> {
+        let json: serde_json::Value = serde_json::from_str(text).unwrap();
+        json.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["signature"].as_str().unwrap().to_string(),
+                    f["doc"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let now = parse(&dir.pkirun(&["functions", "--json"]).success().stdout());
+    let snapshot =
+        parse(&std::fs::read_to_string(repo("tests/data/functions.snapshot.json")).unwrap());
+    let added: Vec<_> = now.difference(&snapshot).collect();
+    let removed: Vec<_> = snapshot.difference(&now).collect();
+    assert!(
+        added.is_empty() && removed.is_empty(),
+        "script API differs from tests/data/functions.snapshot.json\nadded: {added:#?}\nremoved: {removed:#?}"
+    );
 }
 
 #[test]
