@@ -532,3 +532,131 @@ fn a_symlink_among_the_outputs_of_a_shared_directory_is_refused() {
         dir.openssl(&["verify", "-CAfile", "ca.pem", &format!("certs/{name}.pem")]);
     }
 }
+
+/// `openssl x509 -subject` of a certificate (or `req -subject` of a CSR), one RFC 2253 line,
+/// UTF-8 shown as is.
+fn rfc2253_subject(dir: &Dir, kind: &str, file: &str) -> String {
+    dir.openssl(&[
+        kind,
+        "-noout",
+        "-subject",
+        "-nameopt",
+        "RFC2253,-esc_msb",
+        "-in",
+        file,
+    ])
+    .trim()
+    .trim_start_matches("subject=")
+    .to_string()
+}
+
+#[test]
+fn inventory_cells_are_one_value_each_and_only_list_columns_split_at_semicolons() {
+    let dir = Dir::new();
+    make_ca(&dir);
+    // Commas, spaces, quotes, UTF-8 and `;` in every column; `hosts` and `ou` are the lists.
+    dir.create(
+        "inventory.csv",
+        "name,cn,hosts,o,ou,c,st,l\n\
+         n1,\"Node, One; \"\"é\"\"\",n1.example.test; 10.0.0.1,\"Acme Widgets, Ltd; Inc\",\
+         Ops;Dev Team,DE,\"Baden-Württemberg; Süd\",\"Frankfurt am Main, Hessen\"\n",
+    );
+    dir.create(
+        "inventory.jsonl",
+        r#"{"name":"j1","cn":"Node, One; \"é\"","hosts":["n1.example.test","10.0.0.1"],"o":"Acme Widgets, Ltd; Inc","ou":["Ops","Dev Team"],"c":"DE","st":"Baden-Württemberg; Süd","l":"Frankfurt am Main, Hessen"}
+"#,
+    );
+    dir.run_script(
+        r#"
+let ca = load_ca("ca.pem", "ca-key.pem");
+ca.issue_batch("inventory.csv", #{ out: "csv/{name}", profile: "server" });
+ca.issue_batch("inventory.jsonl", #{ out: "jsonl/{name}", profile: "server" });
+"#,
+        &["--quiet"],
+    )
+    .success();
+    // The same subject through openssl req -subj (one value per attribute, OU twice).
+    dir.openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "o.key",
+        "-out",
+        "o.csr",
+        "-utf8",
+        "-subj",
+        "/C=DE/ST=Baden-Württemberg; Süd/L=Frankfurt am Main, Hessen/O=Acme Widgets, Ltd; Inc\
+         /OU=Ops/OU=Dev Team/CN=Node, One; \"é\"",
+    ]);
+    let openssl = rfc2253_subject(&dir, "req", "o.csr");
+    assert_eq!(
+        openssl,
+        "CN=Node\\, One\\; \\\"é\\\",OU=Dev Team,OU=Ops,O=Acme Widgets\\, Ltd\\; Inc,\
+         L=Frankfurt am Main\\, Hessen,ST=Baden-Württemberg\\; Süd,C=DE"
+    );
+    assert_eq!(rfc2253_subject(&dir, "x509", "csv/n1.pem"), openssl);
+    assert_eq!(rfc2253_subject(&dir, "x509", "jsonl/j1.pem"), openssl);
+    for file in ["csv/n1.pem", "jsonl/j1.pem"] {
+        let sans = dir.openssl(&["x509", "-noout", "-ext", "subjectAltName", "-in", file]);
+        assert!(
+            sans.contains("DNS:n1.example.test, IP Address:10.0.0.1"),
+            "{file}: {sans}"
+        );
+    }
+
+    // cfssl keeps each `names` value whole too: the same O and CN.
+    crate::util::require("cfssl", "golang-cfssl");
+    dir.create(
+        "csr.json",
+        r#"{"CN":"Node, One; \"é\"","key":{"algo":"ecdsa","size":256},
+            "names":[{"C":"DE","ST":"Baden-Württemberg; Süd","L":"Frankfurt am Main, Hessen","O":"Acme Widgets, Ltd; Inc","OU":"Ops"}]}"#,
+    );
+    let out = Command::new("cfssl")
+        .args(["genkey", "csr.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    dir.create("cfssl.csr", json["csr"].as_str().unwrap());
+    let cfssl = rfc2253_subject(&dir, "req", "cfssl.csr");
+    for part in [
+        "CN=Node\\, One\\; \\\"é\\\"",
+        "O=Acme Widgets\\, Ltd\\; Inc",
+        "L=Frankfurt am Main\\, Hessen",
+    ] {
+        assert!(cfssl.contains(part), "cfssl: {cfssl}");
+        assert!(openssl.contains(part), "openssl: {openssl}");
+    }
+}
+
+#[test]
+fn an_inventory_string_with_commas_in_hosts_is_refused_not_split() {
+    let dir = Dir::new();
+    make_ca(&dir);
+    dir.create(
+        "inventory.jsonl",
+        "{\"name\":\"a\",\"hosts\":\"a.example.test,b.example.test\"}\n",
+    );
+    let err = dir
+        .run_script(
+            r#"let ca = load_ca("ca.pem", "ca-key.pem");
+ca.issue_batch("inventory.jsonl", #{ out: "certs/{name}" });"#,
+            &["--quiet"],
+        )
+        .failure();
+    assert!(
+        err.contains("inventory.jsonl row 1: invalid subject alternative name `a.example.test,b.example.test`"),
+        "{err}"
+    );
+    assert!(!dir.join("certs/a.pem").exists());
+}

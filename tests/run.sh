@@ -16,9 +16,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The release profile: the README's first command (`cargo run --release`) has already built every
+# dependency in it, so a newcomer's first test run compiles only pkirun and the test-only crates
+# instead of the whole dependency tree a second time.
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --no-fail-fast "$@"
-  cargo test --doc
+  cargo nextest run --release --no-fail-fast "$@"
+  cargo test --release --doc
 else
-  cargo test --no-fail-fast "$@"
+  cargo test --release --no-fail-fast "$@"
 fi

@@ -13,9 +13,11 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InventoryFormat {
     /// CSV with a header row: `name,cn,hosts,o,ou,c,st,l,key,profile` (any order, only `name`
-    /// required; several hosts or OUs separated by `;` or spaces).
+    /// required). Every cell is one value, except in the list columns `hosts` and `ou`, where `;`
+    /// separates items.
     Csv,
-    /// One JSON object per line with the same fields (`hosts` may be an array).
+    /// One JSON object per line with the same fields; a string is one value, several hosts, O or
+    /// OU values are a JSON array.
     JsonLines,
     /// A JSON array of such objects (read whole; prefer JSON lines for huge inventories).
     JsonArray,
@@ -73,6 +75,8 @@ pub struct RawSpec {
     pub profile: Option<String>,
 }
 
+/// Reads a field that may hold several values: a string is one value (never split: commas and
+/// spaces belong to subjects such as `Acme Widgets, Ltd`), an array is several.
 fn list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
@@ -83,19 +87,32 @@ fn list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<Strin
     Ok(
         match <Option<OneOrMany> as serde::Deserialize>::deserialize(d)? {
             None => Vec::new(),
-            Some(OneOrMany::One(s)) => split_list(&s),
+            Some(OneOrMany::One(s)) => vec![s],
             Some(OneOrMany::Many(v)) => v,
         },
     )
 }
 
-/// Splits `a;b c` into items (`;`, `,` or whitespace).
+/// Splits a CSV list cell at `;` into trimmed, non-empty items: `a.io; 10.0.0.1` gives two.
 #[must_use]
 pub fn split_list(s: &str) -> Vec<String> {
-    s.split(|c: char| c == ';' || c == ',' || c.is_whitespace())
+    s.split(';')
+        .map(str::trim)
         .filter(|x| !x.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+impl RawSpec {
+    /// Splits the list columns of a CSV row (read as one value per cell) at `;`: `hosts` and
+    /// `ou` (a DNS name, an IP address or an email has no `;`; several OUs in one cell is how
+    /// operators write them). Every other column is one value, whatever it contains.
+    fn split_csv_lists(mut self) -> Self {
+        let split = |v: Vec<String>| v.iter().flat_map(|s| split_list(s)).collect();
+        self.hosts = split(self.hosts);
+        self.ou = split(self.ou);
+        self
+    }
 }
 
 /// Defaults a batch applies to specs that do not say.
@@ -204,7 +221,10 @@ pub fn read_inventory<'a>(
                 reader
                     .into_deserialize::<RawSpec>()
                     .enumerate()
-                    .map(move |(i, r)| convert(i + 2, r.map_err(|e| e.to_string()))),
+                    .map(move |(i, r)| {
+                        let raw = r.map(RawSpec::split_csv_lists).map_err(|e| e.to_string());
+                        convert(i + 2, raw)
+                    }),
             )
         }
         InventoryFormat::JsonLines => Box::new(
