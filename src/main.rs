@@ -23,7 +23,9 @@ use pkirun::workspace::Workspace;
 #[command(
     version,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    after_help = "`pkirun SCRIPT --help` shows a script's own help: its header comment and every \
+                  parameter it reads, with its default."
 )]
 struct Cli {
     /// The script to run.
@@ -324,9 +326,34 @@ fn print_expiry(out: &mut impl Write, found: &[check::Expiry], within: &str) {
     );
 }
 
+/// `pkirun SCRIPT --help`: when clap stops at `--help` and the same command line without it names
+/// a script to run, the script's own help (its header and parameters) instead of pkirun's.
+fn script_help(err: &clap::Error) -> Option<Result<Outcome, String>> {
+    if err.kind() != clap::error::ErrorKind::DisplayHelp {
+        return None;
+    }
+    let args = std::env::args_os().filter(|a| a != "--help" && a != "-h");
+    let cli = Cli::try_parse_from(args).ok()?;
+    let script = cli.script.filter(|_| cli.command.is_none())?;
+    Some(
+        script::help(&script)
+            .map(|text| {
+                let _ = write!(std::io::stdout(), "{text}");
+                Outcome::Ok
+            })
+            .map_err(|e| e.to_string()),
+    )
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let outcome = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => match script_help(&e) {
+            Some(outcome) => outcome,
+            None => e.exit(),
+        },
+    };
+    match outcome {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::FAILURE,
         Err(msg) => {

@@ -770,3 +770,63 @@ write_cert("node1.crt", r.cert);
         serde_json::json!(["serverAuth", "clientAuth"])
     );
 }
+
+#[test]
+fn a_mistyped_define_is_refused_before_anything_is_written_with_a_suggestion() {
+    let dir = Dir::new();
+    let run = dir.pkirun(&[&repo("scripts/cockroach.rhai"), "-D", "host=db1.example.io"]);
+    let err = run.failure();
+    assert!(
+        err.starts_with("error: `-D host`: ") && err.contains("cockroach.rhai reads no parameter `host`; did you mean `hosts`? (it reads: ca_days, days, hosts, key_size, nodes, user, users)"),
+        "{err}"
+    );
+    assert!(dir.files().is_empty(), "{}", dir.listing());
+}
+
+#[test]
+fn a_define_for_a_computed_parameter_name_is_refused_with_the_reason() {
+    let dir = Dir::new();
+    dir.create("s.rhai", "let n = \"da\" + \"ys\";\nprint(param(n, 1));\n");
+    let err = dir.pkirun(&["s.rhai", "-D", "days=3"]).failure();
+    assert!(
+        err.contains("reads no parameter `days`; a `param` call with a computed name cannot be set with -D: write the name as a string literal (it reads: none)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn script_help_shows_the_header_and_every_parameter_with_its_default() {
+    let dir = Dir::new();
+    let out = dir
+        .pkirun(&[&repo("scripts/cockroach.rhai"), "--help"])
+        .success()
+        .stdout();
+    assert!(
+        out.starts_with("CockroachDB certificates, step for step"),
+        "{out}"
+    );
+    for line in [
+        "Parameters (-D NAME=VALUE) and their defaults:",
+        "  hosts     [\"localhost\", \"node.example.io\", \"127.0.0.1\"]",
+        "  key_size  2048",
+        "  user      \"roach\"",
+    ] {
+        assert!(out.contains(line), "{line:?} missing:\n{out}");
+    }
+    assert!(dir.files().is_empty());
+    // Every shipped script has a header and lists what it reads.
+    for entry in std::fs::read_dir(repo("scripts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rhai") {
+            let out = dir
+                .pkirun(&[path.to_str().unwrap(), "--help"])
+                .success()
+                .stdout();
+            assert!(
+                !out.starts_with("Usage:") && out.contains("\nUsage: pkirun "),
+                "{}: no header comment\n{out}",
+                path.display()
+            );
+        }
+    }
+}

@@ -18,6 +18,7 @@ mod bindings_batch;
 mod bindings_cfssl;
 mod bindings_extra;
 pub mod convert;
+pub mod declared;
 mod stdlib;
 
 use std::collections::BTreeMap;
@@ -66,6 +67,18 @@ pub enum ScriptError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// A `-D NAME=...` that the script never reads (a typo would otherwise run with defaults).
+    #[error("`-D {name}`: {script} reads no parameter `{name}`{hint} (it reads: {reads})")]
+    UnknownParameter {
+        /// The script path as given.
+        script: String,
+        /// The name given with `-D`.
+        name: String,
+        /// `; did you mean `x`?`, or a note that some names are computed, or nothing.
+        hint: String,
+        /// The names the script reads, comma-separated (or `none`).
+        reads: String,
     },
     /// A syntax or runtime error at a position.
     #[error("{location}: {message}")]
@@ -155,7 +168,82 @@ pub fn run_file(path: &Path, ws: Workspace, opts: &Options) -> Result<(), Script
         source,
     })?;
     let engine = engine(ws, opts, path.parent());
-    run_source(&engine, &display, &source)
+    let ast = compile(&engine, &display, &source)?;
+    check_params(&display, &ast, &opts.params)?;
+    run_ast(&engine, &display, &ast)
+}
+
+/// Refuses a `-D` name that the script does not read (see [`declared`]), before anything runs.
+fn check_params(
+    script: &str,
+    ast: &rhai::AST,
+    params: &BTreeMap<String, String>,
+) -> Result<(), ScriptError> {
+    let (reads, computed) = declared::scan(ast);
+    let Some(name) = params.keys().find(|n| !reads.contains_key(*n)) else {
+        return Ok(());
+    };
+    let hint = match declared::closest(name, reads.keys().map(String::as_str)) {
+        Some(near) => format!("; did you mean `{near}`?"),
+        None if computed => "; a `param` call with a computed name cannot be set with -D: \
+                             write the name as a string literal"
+            .to_string(),
+        None => String::new(),
+    };
+    let list: Vec<&str> = reads.keys().map(String::as_str).collect();
+    Err(ScriptError::UnknownParameter {
+        script: script.to_string(),
+        name: name.clone(),
+        hint,
+        reads: if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        },
+    })
+}
+
+/// What `pkirun SCRIPT --help` prints: the script's header comment, then every parameter it
+/// reads with its literal default.
+///
+/// # Errors
+/// The script cannot be read or does not parse.
+pub fn help(path: &Path) -> Result<String, ScriptError> {
+    let display = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+        path: display.clone(),
+        source,
+    })?;
+    let ast = compile(&Engine::new_raw(), &display, &source)?;
+    let (reads, _) = declared::scan(&ast);
+    let mut out = declared::header(&source);
+    if !out.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!(
+        "Usage: pkirun {display} [-D NAME=VALUE]... [-C DIR] [--force]\n"
+    ));
+    if reads.is_empty() {
+        out.push_str("\nThis script reads no parameters.\n");
+    } else {
+        out.push_str("\nParameters (-D NAME=VALUE) and their defaults:\n");
+        let width = reads.keys().map(String::len).max().unwrap_or(0);
+        for d in reads.values() {
+            let default = d.default.as_deref().unwrap_or("(computed)");
+            out.push_str(&format!("  {:width$}  {default}\n", d.name));
+        }
+    }
+    Ok(out)
+}
+
+/// Compiles `source`, naming it `name` in errors and in the AST.
+fn compile(engine: &Engine, name: &str, source: &str) -> Result<rhai::AST, ScriptError> {
+    let mut ast = engine.compile(source).map_err(|e| ScriptError::At {
+        location: location(name, e.position()),
+        message: e.err_type().to_string(),
+    })?;
+    ast.set_source(name);
+    Ok(ast)
 }
 
 /// Compiles and runs `source`, naming it `name` in errors.
@@ -163,12 +251,13 @@ pub fn run_file(path: &Path, ws: Workspace, opts: &Options) -> Result<(), Script
 /// # Errors
 /// A syntax or runtime error, with its position.
 pub fn run_source(engine: &Engine, name: &str, source: &str) -> Result<(), ScriptError> {
-    let mut ast = engine.compile(source).map_err(|e| ScriptError::At {
-        location: location(name, e.position()),
-        message: e.err_type().to_string(),
-    })?;
-    ast.set_source(name);
-    engine.run_ast(&ast).map_err(|e| {
+    let ast = compile(engine, name, source)?;
+    run_ast(engine, name, &ast)
+}
+
+/// Runs a compiled script, mapping its error to `file:line:column: message`.
+fn run_ast(engine: &Engine, name: &str, ast: &rhai::AST) -> Result<(), ScriptError> {
+    engine.run_ast(ast).map_err(|e| {
         let known = |f: &str| {
             ast.iter_functions().any(|d| d.name == f)
                 || engine
