@@ -1,6 +1,6 @@
 //! scripts/cockroach.rhai, checked with the OpenSSL CLI and a real mutual-TLS handshake.
 
-use crate::util::{Dir, TlsServer, ext_value, pubkey_of_cert, pubkey_of_key, repo};
+use crate::util::{Dir, TlsServer, ext_value, pubkey_of_cert, pubkey_of_key};
 
 const KEYS: &[&str] = &[
     "my-safe-directory/ca.key",
@@ -10,10 +10,8 @@ const KEYS: &[&str] = &[
 ];
 
 fn run_cockroach(dir: &Dir, args: &[&str]) {
-    let script = repo("scripts/cockroach.rhai");
-    let mut all = vec![script.as_str()];
-    all.extend_from_slice(args);
-    dir.pkirun(&all).success();
+    dir.run_repo_script("scripts/cockroach.rhai", args)
+        .success();
 }
 
 #[test]
@@ -60,7 +58,7 @@ fn cockroach_script_makes_the_documented_files_with_safe_modes() {
             "{cert} vs {key}"
         );
         dir.openssl(&["pkey", "-in", key, "-check", "-noout"]);
-        let text = dir.openssl(&["x509", "-in", cert, "-noout", "-text"]);
+        let text = dir.x509_text(cert);
         assert!(text.contains("Public-Key: (2048 bit)"), "{cert}: {text}");
     }
 }
@@ -141,7 +139,7 @@ fn cockroach_certificates_verify_for_their_purposes_with_openssl() {
 fn cockroach_extensions_and_criticality_match_the_seed_configs() {
     let dir = Dir::new();
     run_cockroach(&dir, &[]);
-    let ca = dir.openssl(&["x509", "-in", "node-certs/ca.crt", "-noout", "-text"]);
+    let ca = dir.x509_text("node-certs/ca.crt");
     assert!(
         ca.contains("Subject: O = Cockroach, CN = Cockroach CA"),
         "{ca}"
@@ -155,7 +153,7 @@ fn cockroach_extensions_and_criticality_match_the_seed_configs() {
         "CA:TRUE, pathlen:1"
     );
 
-    let node = dir.openssl(&["x509", "-in", "node-certs/node.crt", "-noout", "-text"]);
+    let node = dir.x509_text("node-certs/node.crt");
     assert!(node.contains("Subject: O = Cockroach\n"), "{node}");
     assert_eq!(
         ext_value(&node, "X509v3 Subject Alternative Name: critical"),

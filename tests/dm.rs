@@ -16,14 +16,11 @@ const PAIRS: [(&str, &str); 4] = [
 
 /// Runs dm.rhai with a 2048-bit CA key (4096 is the default; see the ignored test).
 fn run_dm(dir: &Dir, args: &[&str]) -> String {
-    let script = repo("scripts/dm.rhai");
-    let mut all = vec![script.as_str(), "-D", "ca_key_size=2048"];
+    let mut all = vec!["-D", "ca_key_size=2048"];
     all.extend_from_slice(args);
-    dir.pkirun(&all).success().stdout()
-}
-
-fn text(dir: &Dir, cert: &str) -> String {
-    dir.openssl(&["x509", "-in", cert, "-noout", "-text"])
+    dir.run_repo_script("scripts/dm.rhai", &all)
+        .success()
+        .stdout()
 }
 
 #[test]
@@ -54,7 +51,7 @@ fn dm_makes_the_seed_files_with_openssl_modes() {
             "{cert} vs {key}"
         );
         dir.openssl(&["pkey", "-in", key, "-check", "-noout"]);
-        let t = text(&dir, cert);
+        let t = dir.x509_text(cert);
         assert!(t.contains("Public-Key: (2048 bit)"), "{cert}: {t}");
         assert!(
             t.contains("Signature Algorithm: sha256WithRSAEncryption"),
@@ -102,7 +99,7 @@ fn dm_extensions_and_validity_follow_the_seed_openssl_cnf() {
     run_dm(&dir, &[]);
 
     // openssl req -new -x509 with the default openssl.cnf: [ v3_ca ].
-    let ca = text(&dir, "ca.pem");
+    let ca = dir.x509_text("ca.pem");
     assert!(ca.contains("Subject: CN = dm-ca\n"), "{ca}");
     assert_eq!(
         ext_value(&ca, "X509v3 Basic Constraints: critical"),
@@ -114,7 +111,7 @@ fn dm_extensions_and_validity_follow_the_seed_openssl_cnf() {
 
     // openssl x509 -req -extensions v3_req: nothing critical, no extendedKeyUsage.
     for (cert, hosts) in [("master-cert.pem", MASTERS), ("worker-cert.pem", WORKERS)] {
-        let t = text(&dir, cert);
+        let t = dir.x509_text(cert);
         assert!(t.contains("Version: 3 (0x2)"), "{t}");
         assert!(t.contains("Subject: CN = dm\n"), "{t}");
         assert!(t.contains("Issuer: CN = dm-ca\n"), "{t}");
@@ -135,7 +132,7 @@ fn dm_extensions_and_validity_follow_the_seed_openssl_cnf() {
     }
 
     // openssl x509 -req without -extfile: a v1 certificate.
-    let client = text(&dir, "client-cert.pem");
+    let client = dir.x509_text("client-cert.pem");
     assert!(client.contains("Version: 1 (0x0)"), "{client}");
     assert!(!client.contains("X509v3 extensions"), "{client}");
     assert!(client.contains("Subject: CN = dm\n"), "{client}");
@@ -327,7 +324,7 @@ fn dm_takes_other_hosts_names_and_common_names() {
             "dn=/C=CN/O=PingCAP",
         ],
     );
-    let master = text(&dir, "master-cert.pem");
+    let master = dir.x509_text("master-cert.pem");
     assert_eq!(
         ext_value(&master, "X509v3 Subject Alternative Name:"),
         "IP Address:127.0.0.1, IP Address:10.0.1.1, DNS:dm-master.example.io, URI:spiffe://dm/master"
@@ -348,12 +345,12 @@ fn dm_takes_other_hosts_names_and_common_names() {
         "dm-master.example.io",
         "master-cert.pem",
     ]);
-    let client = text(&dir, "client-cert.pem");
+    let client = dir.x509_text("client-cert.pem");
     assert!(
         client.contains("Subject: C = CN, O = PingCAP, CN = dmctl\n"),
         "{client}"
     );
-    let worker = text(&dir, "worker-cert.pem");
+    let worker = dir.x509_text("worker-cert.pem");
     assert!(
         worker.contains("Subject: C = CN, O = PingCAP, CN = dm\n"),
         "{worker}"
@@ -376,10 +373,7 @@ fn dm_rejects_bad_parameters_before_writing_anything() {
         (vec!["-D", "client_cn="], "client_cn is empty"),
     ] {
         let dir = Dir::new();
-        let script = repo("scripts/dm.rhai");
-        let mut all = vec![script.as_str()];
-        all.extend_from_slice(&args);
-        let err = dir.pkirun(&all).failure();
+        let err = dir.run_repo_script("scripts/dm.rhai", &args).failure();
         assert!(err.contains(expect), "{args:?}: {err}");
         assert!(
             err.contains("scripts/dm.rhai:"),
@@ -448,9 +442,8 @@ fn dm_rerun_keeps_the_ca_and_existing_certificates() {
 #[ignore = "RSA-4096 key generation takes seconds; run with --ignored"]
 fn dm_default_ca_key_is_rsa_4096_valid_1000_days() {
     let dir = Dir::new();
-    let script = repo("scripts/dm.rhai");
-    dir.pkirun(&[script.as_str()]).success();
-    let ca = text(&dir, "ca.pem");
+    dir.run_repo_script("scripts/dm.rhai", &[]).success();
+    let ca = dir.x509_text("ca.pem");
     assert!(ca.contains("Public-Key: (4096 bit)"), "{ca}");
     assert_eq!(
         pubkey_of_cert(&dir, "ca.pem"),

@@ -34,10 +34,6 @@ fn rfc2253(dir: &Dir, cert: &str, what: &str) -> String {
         .to_string()
 }
 
-fn x509_text(dir: &Dir, cert: &str) -> String {
-    dir.openssl(&["x509", "-in", cert, "-noout", "-text"])
-}
-
 // ---- keys made by openssl, loaded and used by pkirun ----------------------------------------
 
 /// Makes `openssl.key` with `openssl <gen>`, checks its PEM labels are `labels` (so the test is
@@ -212,7 +208,7 @@ write_cert("node.crt", ca.sign(csr, #{ copy_extensions: "copy", profile: "server
          DNS:node.example.io, DNS:localhost, IP:127.0.0.1, IP:10.1.2.3\n"
     );
 
-    let text = x509_text(&dir, "node.crt");
+    let text = dir.x509_text("node.crt");
     assert!(
         text.contains("Subject: O = Interop, CN = node.example.io\n"),
         "{text}"
@@ -293,8 +289,8 @@ write_pair("leaf.key", r.key, "leaf.crt", r.cert);
         "the leaf's issuer must be the CA subject's DER, not a re-encoding"
     );
 
-    let ca_text = x509_text(dir, "ca.crt");
-    let leaf_text = x509_text(dir, "leaf.crt");
+    let ca_text = dir.x509_text("ca.crt");
+    let leaf_text = dir.x509_text("leaf.crt");
     assert_eq!(
         ext_value(&leaf_text, "X509v3 Authority Key Identifier:"),
         ext_value(&ca_text, "X509v3 Subject Key Identifier:")

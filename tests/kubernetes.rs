@@ -5,9 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::util::{
-    Dir, TlsServer, assert_equivalent, ext_value, pubkey_of_cert, pubkey_of_key, repo,
-};
+use crate::util::{Dir, TlsServer, assert_equivalent, ext_value, pubkey_of_cert, pubkey_of_key};
 
 const MASTER_IP: &str = "10.0.0.1";
 const MASTER_CLUSTER_IP: &str = "10.96.0.1";
@@ -29,10 +27,7 @@ const DN: [(&str, &str, &str); 5] = [
 const EASYRSA: &str = "/usr/share/easy-rsa/easyrsa";
 
 fn run(dir: &Dir, script: &str, args: &[&str]) -> String {
-    let script = repo(script);
-    let mut all = vec![script.as_str()];
-    all.extend_from_slice(args);
-    dir.pkirun(&all).success().stdout()
+    dir.run_repo_script(script, args).success().stdout()
 }
 
 fn dn_args() -> Vec<String> {
@@ -47,10 +42,6 @@ fn run_openssl_script(dir: &Dir, extra: &[&str]) -> String {
     args.extend(dn.iter().map(String::as_str));
     args.extend_from_slice(extra);
     run(dir, "scripts/kubernetes-openssl.rhai", &args)
-}
-
-fn text(dir: &Dir, cert: &str) -> String {
-    dir.openssl(&["x509", "-in", cert, "-noout", "-text"])
 }
 
 fn x509_field(dir: &Dir, cert: &str, flag: &str) -> String {
@@ -132,7 +123,7 @@ fn k8s_openssl_makes_the_seed_files_with_openssl_modes() {
             "{cert} vs {key}"
         );
         assert!(
-            text(&dir, cert).contains("Public-Key: (2048 bit)"),
+            dir.x509_text(cert).contains("Public-Key: (2048 bit)"),
             "{cert}"
         );
     }
@@ -169,7 +160,7 @@ fn k8s_openssl_certificates_verify_and_follow_csr_conf() {
     verify_every_san(&dir, "ca.crt", "server.crt");
 
     // openssl req -x509 with the default openssl.cnf: [ v3_ca ].
-    let ca = text(&dir, "ca.crt");
+    let ca = dir.x509_text("ca.crt");
     assert!(ca.contains("Subject: CN = 10.0.0.1\n"), "{ca}");
     assert_eq!(
         ext_value(&ca, "X509v3 Basic Constraints: critical"),
@@ -181,7 +172,7 @@ fn k8s_openssl_certificates_verify_and_follow_csr_conf() {
     checks_validity(&dir, "ca.crt", 10_000);
 
     // v3_ext: nothing critical; authorityKeyIdentifier=keyid,issuer:always.
-    let server = text(&dir, "server.crt");
+    let server = dir.x509_text("server.crt");
     assert!(
         server.contains("Subject: C = US, ST = California, L = San Francisco, O = Example, OU = Ops, CN = 10.0.0.1\n"),
         "{server}"
@@ -216,7 +207,7 @@ fn k8s_openssl_certificates_verify_and_follow_csr_conf() {
     assert_eq!(aki_serial, ca_serial, "the AKI names the CA's serial");
     checks_validity(&dir, "server.crt", 10_000);
 
-    let csr = dir.openssl(&["req", "-in", "server.csr", "-noout", "-text"]);
+    let csr = dir.req_text("server.csr");
     assert!(csr.contains("Requested Extensions:"), "{csr}");
     assert!(
         csr.contains("DNS:kubernetes.default.svc.cluster.local, IP Address:10.0.0.1"),
@@ -366,7 +357,7 @@ fn k8s_openssl_takes_another_cluster_domain_and_leaves_empty_dn_fields_out() {
             "organizational_unit=",
         ],
     );
-    let server = text(&dir, "server.crt");
+    let server = dir.x509_text("server.crt");
     assert!(
         server.contains("Subject: O = Acme, CN = 192.168.1.10\n"),
         "{server}"
@@ -462,10 +453,9 @@ fn k8s_scripts_reject_bad_parameters_before_writing_anything() {
     ];
     for (script, args, expect) in cases {
         let dir = Dir::new();
-        let path = repo(&format!("scripts/{script}.rhai"));
-        let mut all = vec![path.as_str()];
-        all.extend_from_slice(&args);
-        let err = dir.pkirun(&all).failure();
+        let err = dir
+            .run_repo_script(&format!("scripts/{script}.rhai"), &args)
+            .failure();
         assert!(err.contains(expect), "{script} {args:?}: {err}");
         assert!(err.contains(&format!("scripts/{script}.rhai:")), "{err}");
         assert_eq!(
@@ -648,7 +638,7 @@ fn k8s_easyrsa_makes_easyrsas_pki_layout() {
             "{cert} vs {key}"
         );
         assert!(
-            text(&dir, cert).contains("Public-Key: (2048 bit)"),
+            dir.x509_text(cert).contains("Public-Key: (2048 bit)"),
             "{cert}"
         );
     }
@@ -697,7 +687,7 @@ fn k8s_easyrsa_certificates_verify_and_follow_x509_types() {
     );
     verify_every_san(&dir, ca_path, crt);
 
-    let ca = text(&dir, ca_path);
+    let ca = dir.x509_text(ca_path);
     let subject = x509_field(&dir, ca_path, "-subject");
     let (ip, time) = subject.trim_start_matches("CN = ").split_once('@').unwrap();
     assert_eq!(ip, MASTER_IP);
@@ -720,7 +710,7 @@ fn k8s_easyrsa_certificates_verify_and_follow_x509_types() {
     );
     checks_validity(&dir, ca_path, 3650);
 
-    let server = text(&dir, crt);
+    let server = dir.x509_text(crt);
     assert!(server.contains("Subject: CN = server\n"), "{server}");
     assert_eq!(ext_value(&server, "X509v3 Basic Constraints:"), "CA:FALSE");
     assert_eq!(

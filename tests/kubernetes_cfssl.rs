@@ -1,9 +1,7 @@
 //! scripts/kubernetes-cfssl.rhai: the cfssl section of the Kubernetes "Certificates" page,
 //! checked with the OpenSSL CLI, a mutual-TLS handshake and, side by side, the real cfssl.
 
-use crate::util::{
-    Dir, TlsServer, cert_fields, ext_value, pubkey_of_cert, pubkey_of_key, repo, require,
-};
+use crate::util::{Dir, TlsServer, cert_fields, ext_value, pubkey_of_cert, pubkey_of_key, require};
 
 const MASTER_IP: &str = "10.0.0.10";
 const CLUSTER_IP: &str = "10.96.0.1";
@@ -27,20 +25,13 @@ const FILES: [&str; 9] = [
 ];
 
 fn k8s(dir: &Dir, args: &[&str]) -> crate::util::Run {
-    let script = repo("scripts/kubernetes-cfssl.rhai");
-    let mut all = vec![script.as_str()];
-    all.extend_from_slice(args);
-    dir.pkirun(&all)
+    dir.run_repo_script("scripts/kubernetes-cfssl.rhai", args)
 }
 
 fn made() -> Dir {
     let dir = Dir::new();
     k8s(&dir, &["-D", &format!("MASTER_IP={MASTER_IP}")]).success();
     dir
-}
-
-fn json(dir: &Dir, file: &str) -> serde_json::Value {
-    serde_json::from_str(&dir.read(file)).unwrap()
 }
 
 #[test]
@@ -65,12 +56,12 @@ fn kubernetes_cfssl_writes_the_seed_json_and_cfssljson_bare_files() {
             pubkey_of_key(&dir, key),
             "{cert}"
         );
-        let text = dir.openssl(&["x509", "-in", cert, "-noout", "-text"]);
+        let text = dir.x509_text(cert);
         assert!(text.contains("Public-Key: (2048 bit)"), "{cert}: {text}");
     }
     let usages = ["signing", "key encipherment", "server auth", "client auth"];
     assert_eq!(
-        json(&dir, "ca-config.json"),
+        dir.json("ca-config.json"),
         serde_json::json!({ "signing": {
             "default": { "expiry": "8760h" },
             "profiles": { "kubernetes": { "usages": usages, "expiry": "8760h" } },
@@ -80,13 +71,13 @@ fn kubernetes_cfssl_writes_the_seed_json_and_cfssljson_bare_files() {
         "C": "US", "ST": "California", "L": "San Francisco", "O": "Kubernetes", "OU": "Cluster"
     }]);
     assert_eq!(
-        json(&dir, "ca-csr.json"),
+        dir.json("ca-csr.json"),
         serde_json::json!({ "CN": "kubernetes", "key": { "algo": "rsa", "size": 2048 }, "names": names })
     );
     let mut hosts = vec!["127.0.0.1", MASTER_IP, CLUSTER_IP];
     hosts.extend(DNS_NAMES);
     assert_eq!(
-        json(&dir, "server-csr.json"),
+        dir.json("server-csr.json"),
         serde_json::json!({
             "CN": "kubernetes", "hosts": hosts, "key": { "algo": "rsa", "size": 2048 }, "names": names
         })
@@ -95,7 +86,7 @@ fn kubernetes_cfssl_writes_the_seed_json_and_cfssljson_bare_files() {
     for csr in ["ca.csr", "server.csr"] {
         assert!(crate::util::csr_verifies(&dir, csr).0, "{csr}");
     }
-    let csr = dir.openssl(&["req", "-in", "server.csr", "-noout", "-text"]);
+    let csr = dir.req_text("server.csr");
     assert!(
         csr.contains("DNS:kubernetes.default.svc.cluster.local"),
         "{csr}"
@@ -153,7 +144,7 @@ fn kubernetes_cfssl_certificates_verify_for_every_host_and_purpose() {
     }
 
     // cfssl's CA: keyUsage critical certSign + cRLSign, CA:TRUE critical, no AKI, 5 years.
-    let ca = dir.openssl(&["x509", "-in", "ca.pem", "-noout", "-text"]);
+    let ca = dir.x509_text("ca.pem");
     assert_eq!(
         ext_value(&ca, "X509v3 Key Usage: critical"),
         "Certificate Sign, CRL Sign"
@@ -171,7 +162,7 @@ fn kubernetes_cfssl_certificates_verify_for_every_host_and_purpose() {
     );
 
     // The `kubernetes` profile.
-    let server = dir.openssl(&["x509", "-in", "server.pem", "-noout", "-text"]);
+    let server = dir.x509_text("server.pem");
     assert_eq!(
         ext_value(&server, "X509v3 Key Usage: critical"),
         "Digital Signature, Key Encipherment"

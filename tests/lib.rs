@@ -13,4 +13,5 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod readme;
 mod verify;

@@ -78,14 +78,17 @@ impl Dir {
 
     /// Runs pkirun with `args` in this directory.
     pub fn pkirun(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_pkirun"))
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pkirun"));
+        command.args(args);
+        self.run_command(command, format!("pkirun {}", args.join(" ")))
+    }
+
+    /// Runs `command` in this directory; the [`Run`] names it as `what`.
+    fn run_command(&self, mut command: Command, what: String) -> Run {
+        let output = command.current_dir(self.path()).output().unwrap();
         Run {
             output,
-            what: format!("pkirun {}", args.join(" ")),
+            what,
             listing: self.listing(),
         }
     }
@@ -102,6 +105,30 @@ impl Dir {
         let mut all = vec![path.to_str().unwrap(), "-C", dir.as_str()];
         all.extend_from_slice(args);
         self.pkirun(&all)
+    }
+
+    /// Runs the repository's script `rel` (e.g. `scripts/etcd.rhai`) with `args` in this directory.
+    pub fn run_repo_script(&self, rel: &str, args: &[&str]) -> Run {
+        let script = repo(rel);
+        let mut all = vec![script.as_str()];
+        all.extend_from_slice(args);
+        self.pkirun(&all)
+    }
+
+    /// A file of this directory parsed as JSON.
+    #[track_caller]
+    pub fn json(&self, rel: &str) -> serde_json::Value {
+        serde_json::from_str(&self.read(rel)).unwrap_or_else(|e| panic!("{rel} is not JSON: {e}"))
+    }
+
+    /// What `openssl x509 -noout -text` prints for a certificate.
+    pub fn x509_text(&self, cert: &str) -> String {
+        self.openssl(&["x509", "-in", cert, "-noout", "-text"])
+    }
+
+    /// What `openssl req -noout -text` prints for a CSR.
+    pub fn req_text(&self, csr: &str) -> String {
+        self.openssl(&["req", "-in", csr, "-noout", "-text"])
     }
 
     /// Makes a P-256 key and a CSR for `subject` with `openssl req -new -newkey ec`.
@@ -415,22 +442,16 @@ impl Dir {
     /// nobody: make the directories on the way mode 0755 and the script mode 0644.
     pub fn pkirun_as_nobody(&self, args: &[&str]) -> Run {
         require("setpriv", "util-linux");
-        let output = Command::new("setpriv")
+        let mut command = Command::new("setpriv");
+        command
             .args([
                 "--reuid=65534",
                 "--regid=65534",
                 "--clear-groups",
                 env!("CARGO_BIN_EXE_pkirun"),
             ])
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap();
-        Run {
-            output,
-            what: format!("(as nobody) pkirun {}", args.join(" ")),
-            listing: self.listing(),
-        }
+            .args(args);
+        self.run_command(command, format!("(as nobody) pkirun {}", args.join(" ")))
     }
 
     /// The PEM labels of a file, in order (`["EC PARAMETERS", "EC PRIVATE KEY"]`).

@@ -7,11 +7,12 @@ use const_oid::AssociatedOid;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 
+use super::algorithm::KeySpec;
 use super::cert::{Certificate, TbsFields, sign_certificate};
 use super::csr::Csr;
 use super::error::{Error, Result};
 use super::ext;
-use super::key::{Key, KeySpec, key_identifier_of_spki};
+use super::key::{Key, key_identifier_of_spki};
 use super::name::DistinguishedName;
 use super::profile::{AuthorityKeyId, CopyExtensions, PolicyRule, Profile};
 use super::san::San;

@@ -11,8 +11,9 @@ use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName, SubjectKeyIdentifier};
 use x509_cert::time::{Time, Validity};
 
+use super::algorithm::SignatureAlgorithm;
 use super::error::{Error, Result};
-use super::key::{Key, SignatureAlgorithm};
+use super::key::Key;
 use super::name::DistinguishedName;
 use super::pem;
 use super::san::San;

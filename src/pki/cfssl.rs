@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::algorithm::KeySpec;
 use super::error::Error;
-use super::key::KeySpec;
 use super::name::DistinguishedName;
 use super::profile::{AuthorityKeyId, BasicConstraints, CopyExtensions, Profile, Usages, Validity};
 use super::san::San;

@@ -10,9 +10,10 @@ use x509_cert::name::Name;
 use x509_cert::request::{CertReq, CertReqInfo, ExtensionReq, Version};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
+use super::algorithm::SignatureAlgorithm;
 use super::error::{Error, Result};
 use super::ext;
-use super::key::{Key, SignatureAlgorithm};
+use super::key::Key;
 use super::name::DistinguishedName;
 use super::pem;
 use super::pubkey::PublicKey;

@@ -24,8 +24,9 @@ use x509_parser::public_key::PublicKey as ParsedPublicKey;
 use x509_parser::time::ASN1Time;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo, X509Name};
 
+use super::algorithm::{KeySpec, SignatureAlgorithm};
 use super::error::{Error, Result};
-use super::key::{Key, KeySpec, SignatureAlgorithm};
+use super::key::Key;
 use super::pem::{PemBlock, parse_blocks};
 use super::pubkey::PublicKey;
 

@@ -1,6 +1,7 @@
 //! The PKI core: keys, names, SANs, profiles, CSRs, CAs, inspection and verification. No Rhai, no printing,
 //! no file system: callers hand in bytes and get bytes back.
 
+mod algorithm;
 mod ca;
 mod cert;
 pub mod cfssl;
@@ -16,11 +17,12 @@ mod pubkey;
 mod san;
 pub mod verify;
 
+pub use algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
 pub use ca::{Ca, random_serial};
 pub use cert::{Certificate, colon_hex, rfc3339, x509_time};
 pub use csr::{Csr, CsrParams};
 pub use error::{Error, Result};
-pub use key::{Key, KeyFormat, KeySpec, SignatureAlgorithm, describe_spec, key_identifier_of_spki};
+pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Usages, Validity,

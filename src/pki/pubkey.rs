@@ -7,8 +7,8 @@ use rsa::PublicKey as RsaPublicKey;
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+use super::algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
 use super::error::{Error, Result};
-use super::key::{KeySpec, SignatureAlgorithm, describe_spec};
 
 /// A public key pkirun can verify signatures with.
 #[derive(Debug, Clone, PartialEq, Eq)]
