@@ -4,12 +4,17 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use signal_hook::consts::SIGINT;
 
 use clap::{Parser, Subcommand};
 use pkirun::check::{self, VerifyRequest};
 use pkirun::pki::Validity;
 use pkirun::pki::inspect;
 use pkirun::pki::verify::Purpose;
+use pkirun::script::limits::Limits;
 use pkirun::script::{self, Options};
 use pkirun::workspace::Workspace;
 
@@ -56,6 +61,26 @@ struct Cli {
     /// Threads for batch signing (default: all cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+
+    /// Stop a script after this many Rhai operations (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().operations)]
+    max_operations: u64,
+
+    /// Longest string a script may build, in bytes (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().string_size)]
+    max_string_size: usize,
+
+    /// Most items in one script array (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().array_size)]
+    max_array_size: usize,
+
+    /// Most entries in one script map (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().map_size)]
+    max_map_size: usize,
+
+    /// Deepest nesting of script function calls.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().call_depth)]
+    max_call_depth: usize,
 
     /// No progress bar; only a summary line.
     #[arg(long, short = 'q')]
@@ -143,6 +168,20 @@ fn parse_purpose(s: &str) -> Result<Purpose, String> {
 enum Outcome {
     Ok,
     Failed,
+    /// Ctrl-C stopped the script (exit status 130, as a shell reports SIGINT).
+    Interrupted,
+}
+
+/// A flag that the first Ctrl-C (SIGINT) sets, so the script and its batches stop at their next
+/// step and leave only whole files; a second Ctrl-C exits at once (status 130).
+fn on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let installed = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, flag.clone())
+        .and_then(|_| signal_hook::flag::register(SIGINT, flag.clone()));
+    if let Err(e) = installed {
+        eprintln!("warning: cannot handle Ctrl-C ({e}); it will stop pkirun at once");
+    }
+    flag
 }
 
 fn run(cli: Cli) -> Result<Outcome, String> {
@@ -231,10 +270,23 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 threads: cli.threads,
                 quiet: cli.quiet,
                 force: cli.force,
+                limits: Limits {
+                    operations: cli.max_operations,
+                    string_size: cli.max_string_size,
+                    array_size: cli.max_array_size,
+                    map_size: cli.max_map_size,
+                    call_depth: cli.max_call_depth,
+                },
+                interrupt: Some(on_ctrl_c()),
             };
-            script::run_file(&script, ws, &opts)
-                .map(|()| Outcome::Ok)
-                .map_err(|e| e.to_string())
+            match script::run_file(&script, ws, &opts) {
+                Ok(()) => Ok(Outcome::Ok),
+                Err(e @ script::ScriptError::Interrupted { .. }) => {
+                    eprintln!("{e}");
+                    Ok(Outcome::Interrupted)
+                }
+                Err(e) => Err(e.to_string()),
+            }
         }
     }
 }
@@ -356,6 +408,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::FAILURE,
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(msg) => {
             eprintln!("error: {msg}");
             ExitCode::FAILURE

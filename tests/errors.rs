@@ -830,3 +830,74 @@ fn script_help_shows_the_header_and_every_parameter_with_its_default() {
         }
     }
 }
+
+#[test]
+fn a_runaway_script_stops_at_its_limits_naming_the_limit_and_the_flag() {
+    let dir = Dir::new();
+    for (script, flags, message) in [
+        (
+            "loop {}",
+            &["--max-operations", "100000"][..],
+            "the script went over its limit of 100000 operations (raise it with --max-operations N)",
+        ),
+        (
+            "let s = \"x\"; loop { s += s; }",
+            &["--max-string-size", "4096"][..],
+            "the script went over its limit of 4096 bytes in a string (raise it with --max-string-size N)",
+        ),
+        (
+            "let a = []; loop { a.push(1); }",
+            &["--max-array-size", "1000"][..],
+            "the script went over its limit of 1000 items in an array (raise it with --max-array-size N)",
+        ),
+        (
+            "let m = #{}; let i = 0; loop { m.set(`k${i}`, i); i += 1; }",
+            &["--max-map-size", "100", "--max-operations", "10000000"][..],
+            "the script went over its limit of 100 entries in a map (raise it with --max-map-size N)",
+        ),
+        (
+            "fn f(n) { f(n + 1) } f(0);",
+            &[][..],
+            "the script went over its limit of 64 nested function calls (raise it with --max-call-depth N)",
+        ),
+    ] {
+        let err = dir.run_script(script, flags).failure();
+        assert!(err.trim_end().ends_with(message), "{script}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_script_between_steps_leaving_whole_files_and_saying_how_to_finish() {
+    let dir = Dir::new();
+    let script = dir.create(
+        "../ctrl-c.rhai",
+        "write(\"first.txt\", \"whole\\n\");\nlet i = 0;\nloop { i += 1; }\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pkirun"))
+        .args([script.to_str().unwrap(), "-C", dir.path().to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the script is past its first step, then interrupt it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !dir.join("first.txt").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("ctrl-c.rhai:3:")
+            && stderr.trim_end().ends_with(
+                "interrupted (Ctrl-C): the files written so far are whole; run the same command again to finish"
+            ),
+        "{stderr}"
+    );
+    assert_eq!(dir.read("first.txt"), "whole\n");
+    std::fs::remove_file(script).unwrap();
+}

@@ -19,6 +19,7 @@ mod bindings_cfssl;
 mod bindings_extra;
 pub mod convert;
 pub mod declared;
+pub mod limits;
 mod stdlib;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,10 @@ pub struct Options {
     pub quiet: bool,
     /// `--force`: existing files may be overwritten (scripts can ask with `force()`).
     pub force: bool,
+    /// `--max-operations` and the other resource limits.
+    pub limits: limits::Limits,
+    /// Set (by a Ctrl-C handler) to stop the script at its next step.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// State shared by every registered function.
@@ -79,6 +84,15 @@ pub enum ScriptError {
         hint: String,
         /// The names the script reads, comma-separated (or `none`).
         reads: String,
+    },
+    /// Ctrl-C stopped the script between two of its steps.
+    #[error(
+        "{location}: interrupted (Ctrl-C): the files written so far are whole; run the same \
+         command again to finish"
+    )]
+    Interrupted {
+        /// Where the script was when it stopped.
+        location: String,
     },
     /// A syntax or runtime error at a position.
     #[error("{location}: {message}")]
@@ -142,6 +156,7 @@ pub(crate) fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
 pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_expr_depths(256, 128);
+    opts.limits.apply(&mut engine, opts.interrupt.clone());
     let ctx = Arc::new(Ctx {
         ws,
         params: opts.params.clone(),
@@ -265,7 +280,7 @@ fn run_ast(engine: &Engine, name: &str, ast: &rhai::AST) -> Result<(), ScriptErr
                     .iter()
                     .any(|sig| sig.strip_prefix(f).is_some_and(|r| r.starts_with('(')))
         };
-        describe(name, &e, &known)
+        describe(engine, name, &e, &known)
     })
 }
 
@@ -282,7 +297,12 @@ fn location(name: &str, pos: Position) -> String {
 /// module, the location is the script line that called into it (the line the user can fix),
 /// and the module's line follows the message. `known` tells whether a function name exists
 /// (with other argument types).
-fn describe(name: &str, err: &EvalAltResult, known: &dyn Fn(&str) -> bool) -> ScriptError {
+fn describe(
+    engine: &Engine,
+    name: &str,
+    err: &EvalAltResult,
+    known: &dyn Fn(&str) -> bool,
+) -> ScriptError {
     let mut here = (name.to_string(), err.position());
     // The deepest frame outside the embedded modules: where the user's code made the call.
     let mut user = here.clone();
@@ -301,7 +321,15 @@ fn describe(name: &str, err: &EvalAltResult, known: &dyn Fn(&str) -> bool) -> Sc
         }
         inner = e;
     }
+    if limits::is_interrupt(inner) {
+        return ScriptError::Interrupted {
+            location: location(&user.0, user.1),
+        };
+    }
     let mut message = match inner {
+        e if limits::describe(engine, e).is_some() => {
+            limits::describe(engine, e).unwrap_or_default()
+        }
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         EvalAltResult::ErrorFunctionNotFound(sig, _) => function_not_found(sig, known),
         other => {
