@@ -173,7 +173,11 @@ impl Profile {
     /// - `server`: digitalSignature, keyEncipherment (critical); serverAuth; CA:FALSE
     /// - `client`: digitalSignature, keyEncipherment (critical); clientAuth; CA:FALSE
     /// - `peer`: like server with serverAuth and clientAuth (etcd members, CockroachDB nodes)
-    /// - `ca`: keyCertSign, cRLSign, digitalSignature (critical); CA:TRUE critical
+    /// - `ca`: keyCertSign, cRLSign, digitalSignature (critical); CA:TRUE critical; nothing
+    ///   copied from a request (`copy_extensions` none, as openssl's `v3_ca` signs: a CA
+    ///   certificate takes no names or usages a requester asks for)
+    ///
+    /// `stdlib/profiles.rhai` (`p::server(days)`, ...) is these presets with a validity.
     ///
     /// # Errors
     /// Any other name.

@@ -341,3 +341,106 @@ pub fn opt_int(opts: &Map, key: &str) -> ConvResult<Option<i64>> {
 pub fn opt_string(opts: &Map, key: &str) -> ConvResult<Option<String>> {
     opts.get(key).map(|v| string(key, v)).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evaluates `expr` in a script that imported the embedded `profiles` module as `p`.
+    fn with_profiles(expr: &str) -> Map {
+        let mut engine = rhai::Engine::new();
+        engine.set_module_resolver(super::super::stdlib::resolver(None));
+        engine
+            .eval::<Map>(&format!("import \"profiles\" as p; {expr}"))
+            .unwrap()
+    }
+
+    #[test]
+    fn stdlib_profiles_are_the_rust_presets_with_a_validity() {
+        // The bases ca.sign, new_ca and issue_batch's `profiles` start from.
+        let bases = [
+            Profile::default(),
+            Profile::named("ca").unwrap(),
+            Profile::named("peer").unwrap(),
+        ];
+        for name in ["server", "client", "peer", "ca"] {
+            let map = with_profiles(&format!("p::{name}(30)"));
+            let expected = Profile {
+                validity: Validity::days(30).unwrap(),
+                ..Profile::named(name).unwrap()
+            };
+            for base in &bases {
+                assert_eq!(profile(&map, base.clone()).unwrap(), expected, "p::{name}");
+            }
+        }
+        assert_eq!(
+            Profile::named("ca").unwrap().copy_extensions,
+            CopyExtensions::None,
+            "a CA copies nothing from the request, as openssl's v3_ca"
+        );
+    }
+
+    #[test]
+    fn stdlib_profiles_take_overrides() {
+        let map =
+            with_profiles(r#"p::server(30) + #{ ext_key_usage: ["serverAuth", "clientAuth"] }"#);
+        assert_eq!(
+            profile(&map, Profile::default()).unwrap(),
+            Profile {
+                validity: Validity::days(30).unwrap(),
+                ..Profile::named("peer").unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn profile_options_use_the_core_parsers_and_keep_their_messages() {
+        let opts = |src: &str| rhai::Engine::new().eval::<Map>(src).unwrap();
+        let p = profile(
+            &opts(r#"#{ basic_constraints: "critical,CA:true,pathlen:2", authority_key_id: "keyid,issuer:always",
+                       copy_extensions: true, policy: #{ cn: "supplied", o: "match" } }"#),
+            Profile::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.basic_constraints,
+            Some(BasicConstraints {
+                ca: true,
+                path_len: Some(2),
+                critical: true
+            })
+        );
+        assert_eq!(p.authority_key_id, AuthorityKeyId::KeyIdAndIssuer);
+        assert_eq!(p.copy_extensions, CopyExtensions::Copy);
+        assert_eq!(
+            p.policy,
+            vec![
+                ("O".to_string(), PolicyRule::Match),
+                ("CN".to_string(), PolicyRule::Supplied)
+            ]
+        );
+        let err = |src: &str| profile(&opts(src), Profile::default()).unwrap_err();
+        assert_eq!(
+            err(r#"#{ basic_constraints: "CA:yes" }"#),
+            "`basic_constraints`: `CA:yes` (expected CA:true or CA:false)"
+        );
+        assert_eq!(
+            err(r#"#{ basic_constraints: #{ ca: true, pathlen: 256 } }"#),
+            "`basic_constraints.pathlen`: must be 0-255"
+        );
+        assert_eq!(
+            err(r#"#{ authority_key_id: "issuer" }"#),
+            "`authority_key_id`: `issuer` (expected keyid, keyid,issuer:always or none)"
+        );
+        assert_eq!(
+            err(r#"#{ policy: ["O"] }"#),
+            "`policy`: `O` is not FIELD=RULE"
+        );
+        assert_eq!(
+            err(r#"#{ usages: ["signing", "frobnicate"] }"#)
+                .split(" (known")
+                .next(),
+            Some("`usages`: unknown key usage `frobnicate`")
+        );
+    }
+}
