@@ -240,7 +240,7 @@ impl Csr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::key::KeySpec;
+    use crate::pki::KeySpec;
     use const_oid::AssociatedOid;
     use const_oid::db::rfc5280;
     use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pki::KeySpec;
 use crate::pki::error::Error;
-use crate::pki::key::KeySpec;
 use crate::pki::name::DistinguishedName;
 use crate::pki::profile::{AuthorityKeyId, BasicConstraints, CopyExtensions, Profile, Validity};
 use crate::pki::san::San;
