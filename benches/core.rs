@@ -124,7 +124,7 @@ fn bench_csr_roundtrip(c: &mut Criterion) {
         subject: DistinguishedName::parse("O=Cockroach").unwrap(),
         sans: node_sans(),
         san_critical: Some(true),
-        extensions: Vec::new(),
+        ..CsrParams::default()
     };
     for (name, spec) in [("rsa2048", KeySpec::Rsa(2048)), ("p384", KeySpec::P384)] {
         let ca = make_ca(spec);

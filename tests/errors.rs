@@ -874,7 +874,7 @@ fn ctrl_c_stops_a_script_between_steps_leaving_whole_files_and_saying_how_to_fin
         "../ctrl-c.rhai",
         "write(\"first.txt\", \"whole\\n\");\nlet i = 0;\nloop { i += 1; }\n",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pkirun"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pkirun"))
         .args([script.to_str().unwrap(), "-C", dir.path().to_str().unwrap()])
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -7,8 +7,8 @@ use const_oid::AssociatedOid;
 use der::Decode;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
 
-use crate::pki::profile::{ext_key_usage_name, key_usage_name};
 use crate::pki::{Csr, Profile, San};
+use crate::pki::{ext_key_usage_name, key_usage_name};
 
 /// Allowed names for CSR SANs. Empty: anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

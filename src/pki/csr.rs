@@ -5,7 +5,7 @@ use der::asn1::{Any, SetOfVec};
 use der::{Decode, Encode};
 use x509_cert::attr::Attribute;
 use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsages, SubjectAltName};
 use x509_cert::name::Name;
 use x509_cert::request::{CertReq, CertReqInfo, ExtensionReq, Version};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
@@ -16,6 +16,7 @@ use super::ext;
 use super::key::Key;
 use super::name::DistinguishedName;
 use super::pem;
+use super::profile;
 use super::pubkey::PublicKey;
 use super::san::San;
 
@@ -35,8 +36,41 @@ pub struct CsrParams {
     /// Whether the requested SAN extension is critical (CockroachDB's node.cnf asks for it).
     /// `None`: critical only when the subject is empty.
     pub san_critical: Option<bool>,
-    /// Further requested extensions (key usage, ...), already encoded.
-    pub extensions: Vec<Extension>,
+    /// Requested keyUsage bits (`None`: the extension is not requested).
+    pub key_usage: Option<Vec<KeyUsages>>,
+    /// Whether the requested keyUsage is critical.
+    pub key_usage_critical: bool,
+    /// Requested extended key usages (`None`: the extension is not requested).
+    pub ext_key_usage: Option<Vec<ObjectIdentifier>>,
+    /// Whether the requested extendedKeyUsage is critical.
+    pub ext_key_usage_critical: bool,
+    /// Requested basicConstraints (`None`: not requested).
+    pub basic_constraints: Option<profile::BasicConstraints>,
+}
+
+impl CsrParams {
+    /// The extensions to request, encoded, in the order pkirun writes them: subjectAltName,
+    /// keyUsage, extendedKeyUsage, basicConstraints.
+    ///
+    /// # Errors
+    /// A SAN DER cannot carry, or an encoding failure.
+    pub fn extensions(&self) -> Result<Vec<Extension>> {
+        let mut exts = Vec::new();
+        if !self.sans.is_empty() {
+            let critical = self.san_critical.unwrap_or(self.subject.is_empty());
+            exts.push(ext::subject_alt_name(&self.sans, critical)?);
+        }
+        if let Some(ku) = &self.key_usage {
+            exts.push(ext::key_usage(ku, self.key_usage_critical)?);
+        }
+        if let Some(eku) = &self.ext_key_usage {
+            exts.push(ext::ext_key_usage(eku, self.ext_key_usage_critical)?);
+        }
+        if let Some(bc) = &self.basic_constraints {
+            exts.push(ext::basic_constraints(bc)?);
+        }
+        Ok(exts)
+    }
 }
 
 /// A parsed and verified certificate signing request.
@@ -54,12 +88,7 @@ impl Csr {
     /// # Errors
     /// Encoding or signing failure.
     pub fn new(key: &Key, params: &CsrParams) -> Result<Self> {
-        let mut exts = Vec::new();
-        if !params.sans.is_empty() {
-            let critical = params.san_critical.unwrap_or(params.subject.is_empty());
-            exts.push(ext::subject_alt_name(&params.sans, critical)?);
-        }
-        exts.extend(params.extensions.iter().cloned());
+        let exts = params.extensions()?;
         let mut attributes = SetOfVec::new();
         if !exts.is_empty() {
             let value = Any::from_der(&ExtensionReq(exts).to_der()?)?;
@@ -206,5 +235,56 @@ impl Csr {
             .filter(|e| e.extn_id == BasicConstraints::OID)
             .filter_map(|e| BasicConstraints::from_der(e.extn_value.as_bytes()).ok())
             .any(|bc| bc.ca)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::KeySpec;
+    use const_oid::AssociatedOid;
+    use const_oid::db::rfc5280;
+    use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
+
+    #[test]
+    fn requested_extensions_are_encoded_when_the_csr_is_built() {
+        let key = Key::generate(KeySpec::P256).unwrap();
+        let params = CsrParams {
+            subject: DistinguishedName::parse("CN=node").unwrap(),
+            sans: vec![San::parse("node.example").unwrap()],
+            key_usage: Some(vec![KeyUsages::DigitalSignature]),
+            key_usage_critical: true,
+            ext_key_usage: Some(vec![rfc5280::ID_KP_CLIENT_AUTH]),
+            basic_constraints: Some(profile::BasicConstraints {
+                ca: false,
+                path_len: None,
+                critical: true,
+            }),
+            ..CsrParams::default()
+        };
+        let csr = Csr::from_der(Csr::new(&key, &params).unwrap().der()).unwrap();
+        let exts = csr.extensions();
+        let ids: Vec<_> = exts.iter().map(|e| (e.extn_id, e.critical)).collect();
+        assert_eq!(
+            ids,
+            [
+                (SubjectAltName::OID, false),
+                (KeyUsage::OID, true),
+                (ExtendedKeyUsage::OID, false),
+                (BasicConstraints::OID, true)
+            ]
+        );
+        let ku = KeyUsage::from_der(exts[1].extn_value.as_bytes()).unwrap();
+        assert!(ku.digital_signature() && !ku.key_encipherment());
+        let eku = ExtendedKeyUsage::from_der(exts[2].extn_value.as_bytes()).unwrap();
+        assert_eq!(eku.0, [rfc5280::ID_KP_CLIENT_AUTH]);
+        assert!(!csr.requests_ca());
+        assert!(
+            Csr::new(&key, &CsrParams::default())
+                .unwrap()
+                .extensions()
+                .is_empty(),
+            "nothing requested, no extensionRequest"
+        );
     }
 }

@@ -68,11 +68,20 @@ pub enum Error {
         reason: String,
     },
     /// A key usage name that is neither openssl's nor cfssl's spelling.
-    #[error("unknown key usage `{0}` (known: {known})", known = crate::pki::profile::KNOWN_KEY_USAGES)]
+    #[error("unknown key usage `{0}` (known: {known})", known = crate::pki::usage::KNOWN_KEY_USAGES)]
     UnknownKeyUsage(String),
     /// An extended key usage name that is not known.
-    #[error("unknown extended key usage `{0}` (known: {known}, or a dotted OID)", known = crate::pki::profile::KNOWN_EXT_KEY_USAGES)]
+    #[error("unknown extended key usage `{0}` (known: {known}, or a dotted OID)", known = crate::pki::usage::KNOWN_EXT_KEY_USAGES)]
     UnknownExtKeyUsage(String),
+    /// A setting in openssl's syntax that does not parse (`basic_constraints`,
+    /// `authority_key_id`, `policy`).
+    #[error("`{field}`: {reason}")]
+    InvalidSetting {
+        /// The option's name.
+        field: String,
+        /// The value at fault and what was expected.
+        reason: String,
+    },
     /// A validity period that is zero, negative or out of range.
     #[error("invalid validity: {0}")]
     InvalidValidity(String),

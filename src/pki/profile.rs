@@ -1,5 +1,6 @@
 //! Signing profiles: key usage, extended key usage, basic constraints, validity, criticality,
-//! extension copying and subject policy; the openssl and cfssl usage vocabularies.
+//! extension copying and subject policy, and the named presets (`server`, `client`, `peer`,
+//! `ca`). How openssl and cfssl spell these settings is parsed in [`crate::pki::config`].
 
 use std::time::Duration;
 
@@ -8,185 +9,6 @@ use const_oid::db::rfc5280;
 use x509_cert::ext::pkix::KeyUsages;
 
 use super::error::{Error, Result};
-
-/// Key usage names pkirun knows (openssl spelling; cfssl's spaced spelling works too).
-pub const KNOWN_KEY_USAGES: &str = "digitalSignature, nonRepudiation, keyEncipherment, \
-dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly, decipherOnly; cfssl: signing, \
-digital signature, content commitment, key encipherment, data encipherment, key agreement, \
-cert sign, crl sign";
-
-/// Extended key usage names pkirun knows.
-pub const KNOWN_EXT_KEY_USAGES: &str = "serverAuth, clientAuth, codeSigning, emailProtection, \
-timeStamping, OCSPSigning, anyExtendedKeyUsage; cfssl: server auth, client auth, code signing, \
-email protection, s/mime, timestamping, ocsp signing, any";
-
-/// The nine key usage bits, in RFC 5280 order.
-pub const KEY_USAGE_NAMES: [(&str, KeyUsages); 9] = [
-    ("digitalSignature", KeyUsages::DigitalSignature),
-    ("nonRepudiation", KeyUsages::NonRepudiation),
-    ("keyEncipherment", KeyUsages::KeyEncipherment),
-    ("dataEncipherment", KeyUsages::DataEncipherment),
-    ("keyAgreement", KeyUsages::KeyAgreement),
-    ("keyCertSign", KeyUsages::KeyCertSign),
-    ("cRLSign", KeyUsages::CRLSign),
-    ("encipherOnly", KeyUsages::EncipherOnly),
-    ("decipherOnly", KeyUsages::DecipherOnly),
-];
-
-/// Extended key usages by openssl name.
-pub const EXT_KEY_USAGE_NAMES: [(&str, ObjectIdentifier); 7] = [
-    ("serverAuth", rfc5280::ID_KP_SERVER_AUTH),
-    ("clientAuth", rfc5280::ID_KP_CLIENT_AUTH),
-    ("codeSigning", rfc5280::ID_KP_CODE_SIGNING),
-    ("emailProtection", rfc5280::ID_KP_EMAIL_PROTECTION),
-    ("timeStamping", rfc5280::ID_KP_TIME_STAMPING),
-    ("OCSPSigning", rfc5280::ID_KP_OCSP_SIGNING),
-    ("anyExtendedKeyUsage", rfc5280::ANY_EXTENDED_KEY_USAGE),
-];
-
-fn normalise(name: &str) -> String {
-    name.chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Looks up a key usage by openssl or cfssl name (case, spaces, `-` and `_` ignored).
-#[must_use]
-pub fn key_usage_by_name(name: &str) -> Option<KeyUsages> {
-    let n = normalise(name);
-    let alias = match n.as_str() {
-        "signing" => "digitalsignature",
-        "contentcommitment" => "nonrepudiation",
-        "certsign" => "keycertsign",
-        "crlsign" => "crlsign",
-        other => other,
-    };
-    KEY_USAGE_NAMES
-        .iter()
-        .find(|(k, _)| normalise(k) == alias)
-        .map(|(_, v)| *v)
-}
-
-/// Looks up an extended key usage by openssl or cfssl name, or a dotted OID.
-#[must_use]
-pub fn ext_key_usage_by_name(name: &str) -> Option<ObjectIdentifier> {
-    let n = normalise(name);
-    let alias = match n.as_str() {
-        "s/mime" => "emailprotection",
-        "any" => "anyextendedkeyusage",
-        "timestamping" => "timestamping",
-        other => other,
-    };
-    EXT_KEY_USAGE_NAMES
-        .iter()
-        .find(|(k, _)| normalise(k) == alias)
-        .map(|(_, v)| *v)
-        .or_else(|| {
-            name.chars()
-                .all(|c| c.is_ascii_digit() || c == '.')
-                .then(|| ObjectIdentifier::new(name).ok())
-                .flatten()
-        })
-}
-
-/// The openssl name of a key usage bit.
-#[must_use]
-pub fn key_usage_name(ku: KeyUsages) -> &'static str {
-    KEY_USAGE_NAMES
-        .iter()
-        .find(|(_, v)| *v == ku)
-        .map_or("?", |(k, _)| k)
-}
-
-/// The openssl name of an extended key usage, or its dotted OID.
-#[must_use]
-pub fn ext_key_usage_name(oid: ObjectIdentifier) -> String {
-    EXT_KEY_USAGE_NAMES
-        .iter()
-        .find(|(_, v)| *v == oid)
-        .map_or_else(|| oid.to_string(), |(k, _)| (*k).to_string())
-}
-
-/// Key usages and extended key usages from one mixed list, as cfssl profiles write them
-/// (`["signing", "key encipherment", "server auth"]`) or openssl's two lines joined. The word
-/// `critical` anywhere in the list marks the key usage extension critical.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Usages {
-    /// Key usage bits, in the order given.
-    pub key_usage: Vec<KeyUsages>,
-    /// Extended key usage OIDs, in the order given.
-    pub ext_key_usage: Vec<ObjectIdentifier>,
-    /// Whether `critical` was in the list.
-    pub critical: bool,
-}
-
-impl Usages {
-    /// Sorts a mixed list into key usages and extended key usages.
-    ///
-    /// # Errors
-    /// A name that is neither (reported as an unknown key usage).
-    pub fn parse_mixed<S: AsRef<str>>(names: &[S]) -> Result<Self> {
-        let mut u = Usages::default();
-        for name in names {
-            let name = name.as_ref();
-            if name.trim().eq_ignore_ascii_case("critical") {
-                u.critical = true;
-            } else if let Some(ku) = key_usage_by_name(name) {
-                u.key_usage.push(ku);
-            } else if let Some(eku) = ext_key_usage_by_name(name) {
-                u.ext_key_usage.push(eku);
-            } else {
-                return Err(Error::UnknownKeyUsage(name.to_string()));
-            }
-        }
-        Ok(u)
-    }
-
-    /// Parses a list that must be key usages only (plus `critical`).
-    ///
-    /// # Errors
-    /// An unknown key usage name.
-    pub fn parse_key_usage<S: AsRef<str>>(names: &[S]) -> Result<(Vec<KeyUsages>, bool)> {
-        let mut out = Vec::new();
-        let mut critical = false;
-        for name in names {
-            let name = name.as_ref();
-            if name.trim().eq_ignore_ascii_case("critical") {
-                critical = true;
-            } else {
-                out.push(
-                    key_usage_by_name(name)
-                        .ok_or_else(|| Error::UnknownKeyUsage(name.to_string()))?,
-                );
-            }
-        }
-        Ok((out, critical))
-    }
-
-    /// Parses a list that must be extended key usages only (plus `critical`).
-    ///
-    /// # Errors
-    /// An unknown extended key usage name.
-    pub fn parse_ext_key_usage<S: AsRef<str>>(
-        names: &[S],
-    ) -> Result<(Vec<ObjectIdentifier>, bool)> {
-        let mut out = Vec::new();
-        let mut critical = false;
-        for name in names {
-            let name = name.as_ref();
-            if name.trim().eq_ignore_ascii_case("critical") {
-                critical = true;
-            } else {
-                out.push(
-                    ext_key_usage_by_name(name)
-                        .ok_or_else(|| Error::UnknownExtKeyUsage(name.to_string()))?,
-                );
-            }
-        }
-        Ok((out, critical))
-    }
-}
 
 /// basicConstraints as a profile asks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,25 +47,6 @@ pub enum CopyExtensions {
     CopyAll,
 }
 
-impl CopyExtensions {
-    /// Parses `none`, `san`, `copy`, `copyall` (or `true` = copy, `false` = none).
-    ///
-    /// # Errors
-    /// Any other value.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "none" | "false" => Ok(CopyExtensions::None),
-            "san" => Ok(CopyExtensions::San),
-            "copy" | "true" => Ok(CopyExtensions::Copy),
-            "copyall" => Ok(CopyExtensions::CopyAll),
-            other => Err(Error::InvalidOption {
-                field: "copy_extensions".into(),
-                reason: format!("`{other}` (expected none, san, copy or copyall)"),
-            }),
-        }
-    }
-}
-
 /// One rule of an openssl-style subject policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyRule {
@@ -253,24 +56,6 @@ pub enum PolicyRule {
     Optional,
     /// The field must equal the CA's.
     Match,
-}
-
-impl PolicyRule {
-    /// Parses `supplied`, `optional`, `match`.
-    ///
-    /// # Errors
-    /// Any other value.
-    pub fn parse(field: &str, s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "supplied" => Ok(PolicyRule::Supplied),
-            "optional" => Ok(PolicyRule::Optional),
-            "match" => Ok(PolicyRule::Match),
-            other => Err(Error::InvalidOption {
-                field: format!("policy.{field}"),
-                reason: format!("`{other}` (expected supplied, optional or match)"),
-            }),
-        }
-    }
 }
 
 /// How long a certificate is valid.
@@ -388,7 +173,11 @@ impl Profile {
     /// - `server`: digitalSignature, keyEncipherment (critical); serverAuth; CA:FALSE
     /// - `client`: digitalSignature, keyEncipherment (critical); clientAuth; CA:FALSE
     /// - `peer`: like server with serverAuth and clientAuth (etcd members, CockroachDB nodes)
-    /// - `ca`: keyCertSign, cRLSign, digitalSignature (critical); CA:TRUE critical
+    /// - `ca`: keyCertSign, cRLSign, digitalSignature (critical); CA:TRUE critical; nothing
+    ///   copied from a request (`copy_extensions` none, as openssl's `v3_ca` signs: a CA
+    ///   certificate takes no names or usages a requester asks for)
+    ///
+    /// `stdlib/profiles.rhai` (`p::server(days)`, ...) is these presets with a validity.
     ///
     /// # Errors
     /// Any other name.
@@ -435,39 +224,6 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn openssl_and_cfssl_spellings_agree() {
-        let u = Usages::parse_mixed(&["signing", "key encipherment", "server auth", "client auth"])
-            .unwrap();
-        assert_eq!(
-            u.key_usage,
-            vec![KeyUsages::DigitalSignature, KeyUsages::KeyEncipherment]
-        );
-        assert_eq!(
-            u.ext_key_usage,
-            vec![rfc5280::ID_KP_SERVER_AUTH, rfc5280::ID_KP_CLIENT_AUTH]
-        );
-        let (ku, crit) =
-            Usages::parse_key_usage(&["critical", "digitalSignature", "keyCertSign", "cRLSign"])
-                .unwrap();
-        assert!(crit);
-        assert_eq!(ku.len(), 3);
-    }
-
-    #[test]
-    fn unknown_usage_is_named() {
-        let err = Usages::parse_key_usage(&["digitalSignature", "fastSigning"]).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("unknown key usage `fastSigning` (known: digitalSignature")
-        );
-        let err = Usages::parse_ext_key_usage(&["webAuth"]).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("unknown extended key usage `webAuth`")
-        );
-    }
 
     #[test]
     fn validity_parses_cfssl_and_rejects_zero() {

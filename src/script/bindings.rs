@@ -8,7 +8,7 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 use super::convert::{self, ConvResult, PROFILE_KEYS};
 use super::{Ctx, rt};
 use crate::pki::inspect::{self, Inspected};
-use crate::pki::{Ca, Certificate, Csr, CsrParams, Key, KeyFormat, KeySpec, Profile, Usages, ext};
+use crate::pki::{Ca, Certificate, Csr, CsrParams, Key, KeyFormat, KeySpec, Profile, Usages};
 use crate::workspace::WriteOptions;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -67,29 +67,23 @@ fn csr_params(opts: &Map) -> ConvResult<CsrParams> {
             "basic_constraints",
         ],
     )?;
-    let mut extensions = Vec::new();
-    if let Some(v) = opts.get("key_usage") {
-        let (ku, crit) = Usages::parse_key_usage(&convert::string_list("key_usage", v)?)
-            .map_err(|e| format!("`key_usage`: {e}"))?;
-        extensions.push(ext::key_usage(&ku, crit).map_err(|e| e.to_string())?);
-    }
-    if let Some(v) = opts.get("ext_key_usage") {
-        let (eku, crit) = Usages::parse_ext_key_usage(&convert::string_list("ext_key_usage", v)?)
-            .map_err(|e| format!("`ext_key_usage`: {e}"))?;
-        extensions.push(ext::ext_key_usage(&eku, crit).map_err(|e| e.to_string())?);
-    }
-    if opts.contains_key("basic_constraints") {
-        let p = convert::profile(
-            &Map::from_iter(
-                opts.get_key_value("basic_constraints")
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            ),
-            Profile::default(),
-        )?;
-        if let Some(bc) = &p.basic_constraints {
-            extensions.push(ext::basic_constraints(bc).map_err(|e| e.to_string())?);
+    let (key_usage, key_usage_critical) = match opts.get("key_usage") {
+        Some(v) => {
+            let (ku, crit) = Usages::parse_key_usage(&convert::string_list("key_usage", v)?)
+                .map_err(|e| format!("`key_usage`: {e}"))?;
+            (Some(ku), crit)
         }
-    }
+        None => (None, false),
+    };
+    let (ext_key_usage, ext_key_usage_critical) = match opts.get("ext_key_usage") {
+        Some(v) => {
+            let (eku, crit) =
+                Usages::parse_ext_key_usage(&convert::string_list("ext_key_usage", v)?)
+                    .map_err(|e| format!("`ext_key_usage`: {e}"))?;
+            (Some(eku), crit)
+        }
+        None => (None, false),
+    };
     Ok(CsrParams {
         subject: convert::subject(opts.get("subject").unwrap_or(&Dynamic::UNIT))?,
         sans: match opts.get("san") {
@@ -97,7 +91,14 @@ fn csr_params(opts: &Map) -> ConvResult<CsrParams> {
             None => Vec::new(),
         },
         san_critical: convert::opt_bool(opts, "san_critical")?,
-        extensions,
+        key_usage,
+        key_usage_critical,
+        ext_key_usage,
+        ext_key_usage_critical,
+        basic_constraints: match opts.get("basic_constraints") {
+            Some(v) => convert::basic_constraints(v)?,
+            None => None,
+        },
     })
 }
 

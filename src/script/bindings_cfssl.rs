@@ -48,34 +48,47 @@ fn request_map(req: &CsrRequest) -> Map {
     m
 }
 
-/// Signing options for `ca.sign` / `ca.issue` / `new_ca` equivalent to `p.to_profile()`:
-/// `expiry` is given in seconds, the file's expiry minus the backdate, so that notBefore is
-/// `backdate` seconds before signing and notAfter - notBefore equals the file's expiry.
-fn signing_map(p: &SigningProfile) -> Map {
-    let (validity, backdate) = p.window();
-    let mut bc = Map::new();
-    bc.insert("ca".into(), p.ca.is_some().into());
-    bc.insert(
-        "pathlen".into(),
-        p.ca.flatten()
-            .map_or(Dynamic::UNIT, |n| Dynamic::from(i64::from(n))),
-    );
-    bc.insert("critical".into(), true.into());
+/// Signing options for `ca.sign` / `ca.issue` / `new_ca`, rendered from the core's one
+/// conversion [`SigningProfile::to_profile`], so that reading them back gives that profile:
+/// `usages` as the file names them, `expiry` in seconds (the file's expiry minus the
+/// backdate, so that notBefore is `backdate` seconds before signing and notAfter - notBefore
+/// equals the file's expiry), basicConstraints, key identifiers and SAN copying.
+fn signing_map(p: &SigningProfile, file: &str) -> Res<Map> {
+    let profile = p.to_profile().map_err(in_file(file))?;
     let mut m = Map::new();
     m.insert("usages".into(), strings(p.usages.iter().cloned()).into());
-    m.insert("expiry".into(), format!("{}s", validity.as_secs()).into());
+    m.insert(
+        "expiry".into(),
+        format!("{}s", profile.validity.duration().as_secs()).into(),
+    );
     m.insert(
         "backdate".into(),
-        i64::try_from(backdate.as_secs()).unwrap_or(0).into(),
+        i64::try_from(profile.backdate_seconds).unwrap_or(0).into(),
     );
-    m.insert("basic_constraints".into(), bc.into());
+    m.insert(
+        "basic_constraints".into(),
+        profile.basic_constraints.map_or(false.into(), |bc| {
+            let mut m = Map::new();
+            m.insert("ca".into(), bc.ca.into());
+            m.insert(
+                "pathlen".into(),
+                bc.path_len
+                    .map_or(Dynamic::UNIT, |n| Dynamic::from(i64::from(n))),
+            );
+            m.insert("critical".into(), bc.critical.into());
+            m.into()
+        }),
+    );
     m.insert(
         "authority_key_id".into(),
-        if p.authority_key_id { "keyid" } else { "none" }.into(),
+        profile.authority_key_id.to_string().into(),
     );
-    m.insert("subject_key_id".into(), true.into());
-    m.insert("copy_extensions".into(), "san".into());
-    m
+    m.insert("subject_key_id".into(), profile.subject_key_id.into());
+    m.insert(
+        "copy_extensions".into(),
+        profile.copy_extensions.to_string().into(),
+    );
+    Ok(m)
 }
 
 fn csr_from_text(text: &str, file: &str) -> Res<Map> {
@@ -87,7 +100,7 @@ fn csr_from_text(text: &str, file: &str) -> Res<Map> {
 fn initca_from_text(text: &str, file: &str) -> Res<Map> {
     let req = CsrRequest::parse(text).map_err(in_file(file))?;
     let profile = req.initca_profile().map_err(in_file(file))?;
-    let mut m = signing_map(&profile);
+    let mut m = signing_map(&profile, file)?;
     if let Some(subject) = request_map(&req).remove("subject") {
         m.insert("subject".into(), subject);
     }
@@ -96,7 +109,7 @@ fn initca_from_text(text: &str, file: &str) -> Res<Map> {
 
 fn profile_from_text(text: &str, file: &str, name: &str) -> Res<Map> {
     let cfg = ConfigJson::parse(text).map_err(in_file(file))?;
-    Ok(signing_map(&cfg.profile(name).map_err(in_file(file))?))
+    signing_map(&cfg.profile(name).map_err(in_file(file))?, file)
 }
 
 /// The key as cfssl writes it: PKCS#1 for RSA, SEC1 for ECDSA.
@@ -354,7 +367,7 @@ mod tests {
     use crate::pki::Profile;
 
     #[test]
-    fn signing_map_gives_the_same_profile_as_the_core() {
+    fn signing_map_reads_back_as_the_cores_profile() {
         let cfg = ConfigJson::parse(
             r#"{"signing": {"profiles": {"k": {"expiry": "8760h",
                 "usages": ["signing", "key encipherment", "server auth", "client auth"]},
@@ -364,12 +377,13 @@ mod tests {
         .unwrap();
         for name in ["k", "ica"] {
             let sp = cfg.profile(name).unwrap();
-            let from_map = convert::profile(&signing_map(&sp), Profile::default()).unwrap();
+            let map = signing_map(&sp, "ca-config.json").unwrap();
+            let from_map = convert::profile(&map, Profile::default()).unwrap();
             assert_eq!(from_map, sp.to_profile().unwrap(), "{name}");
         }
         let req = CsrRequest::parse(r#"{"CN": "ca", "ca": {"pathlen": 1}}"#).unwrap();
         let sp = req.initca_profile().unwrap();
-        let mut map = signing_map(&sp);
+        let mut map = signing_map(&sp, "ca-csr.json").unwrap();
         map.remove("subject");
         let from_map = convert::profile(&map, Profile::default()).unwrap();
         assert_eq!(from_map, sp.to_profile().unwrap());

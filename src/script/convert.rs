@@ -1,5 +1,6 @@
 //! Converting Rhai values (maps, arrays, strings) into core types, with errors that name the
-//! option at fault.
+//! option at fault. Only the Rhai plumbing lives here (a value to a string, list or map); what
+//! the strings mean is parsed by the core ([`crate::pki::config`]).
 
 use rhai::{Array, Dynamic, Map};
 
@@ -175,40 +176,13 @@ pub fn sans(field: &str, v: &Dynamic) -> ConvResult<Vec<San>> {
         .collect()
 }
 
-/// Parses openssl's basicConstraints syntax: `critical,CA:true,pathlen:1` or `CA:FALSE`.
-fn basic_constraints_str(s: &str) -> ConvResult<BasicConstraints> {
-    let mut bc = BasicConstraints {
-        ca: false,
-        path_len: None,
-        critical: false,
-    };
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let lower = part.to_ascii_lowercase();
-        match lower.split_once(':') {
-            None if lower == "critical" => bc.critical = true,
-            Some(("ca", v)) => {
-                bc.ca = match v {
-                    "true" => true,
-                    "false" => false,
-                    _ => {
-                        return Err(format!(
-                            "`basic_constraints`: `{part}` (expected CA:true or CA:false)"
-                        ));
-                    }
-                }
-            }
-            Some(("pathlen", v)) => {
-                bc.path_len = Some(v.parse().map_err(|_| {
-                    format!("`basic_constraints`: `{part}`: pathlen must be 0-255")
-                })?);
-            }
-            _ => return Err(format!("`basic_constraints`: unknown part `{part}`")),
-        }
-    }
-    Ok(bc)
-}
-
-fn basic_constraints(v: &Dynamic) -> ConvResult<Option<BasicConstraints>> {
+/// Reads `basic_constraints`: openssl's string (`"critical,CA:true,pathlen:1"`), a map
+/// `#{ ca: true, pathlen: 1, critical: true }` (critical unless said otherwise), or `()` /
+/// `false` for none.
+///
+/// # Errors
+/// A value of another type, an unknown map key or part, or a pathlen outside 0-255.
+pub fn basic_constraints(v: &Dynamic) -> ConvResult<Option<BasicConstraints>> {
     if v.is_unit() {
         return Ok(None);
     }
@@ -216,7 +190,9 @@ fn basic_constraints(v: &Dynamic) -> ConvResult<Option<BasicConstraints>> {
         return Ok(None);
     }
     if let Some(s) = v.clone().try_cast::<rhai::ImmutableString>() {
-        return basic_constraints_str(&s).map(Some);
+        return BasicConstraints::parse(&s)
+            .map(Some)
+            .map_err(|e| e.to_string());
     }
     let map = v
         .clone()
@@ -294,21 +270,14 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
         p.ext_key_usage_critical = crit;
     }
     if let Some(v) = opts.get("usages") {
-        let u = Usages::parse_mixed(&string_list("usages", v)?).map_err(pe("usages"))?;
-        p.key_usage = u.key_usage;
-        p.ext_key_usage = u.ext_key_usage;
-        p.key_usage_critical = u.critical || !p.key_usage.is_empty();
+        p.set_usages(Usages::parse_mixed(&string_list("usages", v)?).map_err(pe("usages"))?);
     }
     if let Some(v) = opts.get("basic_constraints") {
         p.basic_constraints = basic_constraints(v)?;
     }
     if let Some(v) = opts.get("copy_extensions") {
         p.copy_extensions = if let Ok(b) = v.as_bool() {
-            if b {
-                CopyExtensions::Copy
-            } else {
-                CopyExtensions::None
-            }
+            CopyExtensions::from(b)
         } else {
             CopyExtensions::parse(&string("copy_extensions", v)?).map_err(|e| e.to_string())?
         };
@@ -321,24 +290,9 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
     }
     if let Some(v) = opts.get("authority_key_id") {
         p.authority_key_id = if let Ok(b) = v.as_bool() {
-            if b {
-                AuthorityKeyId::KeyId
-            } else {
-                AuthorityKeyId::None
-            }
+            AuthorityKeyId::from(b)
         } else {
-            match string("authority_key_id", v)?.replace(' ', "").as_str() {
-                "keyid" | "keyid:always" => AuthorityKeyId::KeyId,
-                "keyid,issuer" | "keyid,issuer:always" | "keyid:always,issuer:always" => {
-                    AuthorityKeyId::KeyIdAndIssuer
-                }
-                "none" => AuthorityKeyId::None,
-                other => {
-                    return Err(format!(
-                        "`authority_key_id`: `{other}` (expected keyid, keyid,issuer:always or none)"
-                    ));
-                }
-            }
+            AuthorityKeyId::parse(&string("authority_key_id", v)?).map_err(|e| e.to_string())?
         };
     }
     if let Some(v) = opts.get("subject_key_id") {
@@ -351,36 +305,17 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
     Ok(p)
 }
 
+/// Reads `policy`: a map of field → rule (put in canonical order) or a list of
+/// `"FIELD=RULE"` strings (kept in order).
 fn policy(v: &Dynamic) -> ConvResult<Vec<(String, PolicyRule)>> {
-    let pe = |e: crate::pki::Error| e.to_string();
-    let mut out = Vec::new();
     if let Some(map) = v.clone().try_cast::<Map>() {
-        for field in CANONICAL_ORDER {
-            if let Some((k, rule)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(field)) {
-                out.push((
-                    (*field).to_string(),
-                    PolicyRule::parse(k, &string("policy", rule)?).map_err(pe)?,
-                ));
-            }
-        }
-        if out.len() != map.len() {
-            return Err(format!(
-                "`policy`: unknown field (known: {})",
-                CANONICAL_ORDER.join(", ")
-            ));
-        }
-        return Ok(out);
+        let pairs = map
+            .iter()
+            .map(|(k, rule)| Ok((k.to_string(), string("policy", rule)?)))
+            .collect::<ConvResult<Vec<_>>>()?;
+        return PolicyRule::parse_map(&pairs).map_err(|e| e.to_string());
     }
-    for item in string_list("policy", v)? {
-        let (k, rule) = item
-            .split_once('=')
-            .ok_or_else(|| format!("`policy`: `{item}` is not FIELD=RULE"))?;
-        out.push((
-            k.trim().to_string(),
-            PolicyRule::parse(k, rule).map_err(pe)?,
-        ));
-    }
-    Ok(out)
+    PolicyRule::parse_list(&string_list("policy", v)?).map_err(|e| e.to_string())
 }
 
 /// Reads an optional boolean option.
@@ -405,4 +340,107 @@ pub fn opt_int(opts: &Map, key: &str) -> ConvResult<Option<i64>> {
 /// A non-string value.
 pub fn opt_string(opts: &Map, key: &str) -> ConvResult<Option<String>> {
     opts.get(key).map(|v| string(key, v)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evaluates `expr` in a script that imported the embedded `profiles` module as `p`.
+    fn with_profiles(expr: &str) -> Map {
+        let mut engine = rhai::Engine::new();
+        engine.set_module_resolver(super::super::stdlib::resolver(None));
+        engine
+            .eval::<Map>(&format!("import \"profiles\" as p; {expr}"))
+            .unwrap()
+    }
+
+    #[test]
+    fn stdlib_profiles_are_the_rust_presets_with_a_validity() {
+        // The bases ca.sign, new_ca and issue_batch's `profiles` start from.
+        let bases = [
+            Profile::default(),
+            Profile::named("ca").unwrap(),
+            Profile::named("peer").unwrap(),
+        ];
+        for name in ["server", "client", "peer", "ca"] {
+            let map = with_profiles(&format!("p::{name}(30)"));
+            let expected = Profile {
+                validity: Validity::days(30).unwrap(),
+                ..Profile::named(name).unwrap()
+            };
+            for base in &bases {
+                assert_eq!(profile(&map, base.clone()).unwrap(), expected, "p::{name}");
+            }
+        }
+        assert_eq!(
+            Profile::named("ca").unwrap().copy_extensions,
+            CopyExtensions::None,
+            "a CA copies nothing from the request, as openssl's v3_ca"
+        );
+    }
+
+    #[test]
+    fn stdlib_profiles_take_overrides() {
+        let map =
+            with_profiles(r#"p::server(30) + #{ ext_key_usage: ["serverAuth", "clientAuth"] }"#);
+        assert_eq!(
+            profile(&map, Profile::default()).unwrap(),
+            Profile {
+                validity: Validity::days(30).unwrap(),
+                ..Profile::named("peer").unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn profile_options_use_the_core_parsers_and_keep_their_messages() {
+        let opts = |src: &str| rhai::Engine::new().eval::<Map>(src).unwrap();
+        let p = profile(
+            &opts(r#"#{ basic_constraints: "critical,CA:true,pathlen:2", authority_key_id: "keyid,issuer:always",
+                       copy_extensions: true, policy: #{ cn: "supplied", o: "match" } }"#),
+            Profile::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.basic_constraints,
+            Some(BasicConstraints {
+                ca: true,
+                path_len: Some(2),
+                critical: true
+            })
+        );
+        assert_eq!(p.authority_key_id, AuthorityKeyId::KeyIdAndIssuer);
+        assert_eq!(p.copy_extensions, CopyExtensions::Copy);
+        assert_eq!(
+            p.policy,
+            vec![
+                ("O".to_string(), PolicyRule::Match),
+                ("CN".to_string(), PolicyRule::Supplied)
+            ]
+        );
+        let err = |src: &str| profile(&opts(src), Profile::default()).unwrap_err();
+        assert_eq!(
+            err(r#"#{ basic_constraints: "CA:yes" }"#),
+            "`basic_constraints`: `CA:yes` (expected CA:true or CA:false)"
+        );
+        assert_eq!(
+            err(r#"#{ basic_constraints: #{ ca: true, pathlen: 256 } }"#),
+            "`basic_constraints.pathlen`: must be 0-255"
+        );
+        assert_eq!(
+            err(r#"#{ authority_key_id: "issuer" }"#),
+            "`authority_key_id`: `issuer` (expected keyid, keyid,issuer:always or none)"
+        );
+        assert_eq!(
+            err(r#"#{ policy: ["O"] }"#),
+            "`policy`: `O` is not FIELD=RULE"
+        );
+        assert_eq!(
+            err(r#"#{ usages: ["signing", "frobnicate"] }"#)
+                .split(" (known")
+                .next(),
+            Some("`usages`: unknown key usage `frobnicate`")
+        );
+    }
 }

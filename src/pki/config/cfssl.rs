@@ -14,12 +14,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::algorithm::KeySpec;
-use super::error::Error;
-use super::name::DistinguishedName;
-use super::profile::{AuthorityKeyId, BasicConstraints, CopyExtensions, Profile, Usages, Validity};
-use super::san::San;
 use serde::{Deserialize, Serialize};
+
+use crate::pki::KeySpec;
+use crate::pki::error::Error;
+use crate::pki::name::DistinguishedName;
+use crate::pki::profile::{AuthorityKeyId, BasicConstraints, CopyExtensions, Profile, Validity};
+use crate::pki::san::San;
+use crate::pki::usage::{Usages, ext_key_usage_by_name, key_usage_by_name};
 
 /// How far cfssl moves `notBefore` into the past when a profile sets no `backdate`.
 pub const DEFAULT_BACKDATE: Duration = Duration::from_secs(5 * 60);
@@ -83,6 +85,44 @@ fn field_error(field: impl Into<String>, reason: impl Into<String>) -> CfsslErro
     CfsslError::Field {
         field: field.into(),
         reason: reason.into(),
+    }
+}
+
+// ---- usages -----------------------------------------------------------------------------------
+
+impl Usages {
+    /// Sorts a mixed list, as cfssl's `usages` writes it (`["signing", "key encipherment",
+    /// "server auth"]`), into key usages and extended key usages; `critical` anywhere marks the
+    /// key usage critical.
+    ///
+    /// # Errors
+    /// A name that is neither (reported as an unknown key usage).
+    pub fn parse_mixed<S: AsRef<str>>(names: &[S]) -> std::result::Result<Self, Error> {
+        let mut u = Usages::default();
+        for name in names {
+            let name = name.as_ref();
+            if name.trim().eq_ignore_ascii_case("critical") {
+                u.critical = true;
+            } else if let Some(ku) = key_usage_by_name(name) {
+                u.key_usage.push(ku);
+            } else if let Some(eku) = ext_key_usage_by_name(name) {
+                u.ext_key_usage.push(eku);
+            } else {
+                return Err(Error::UnknownKeyUsage(name.to_string()));
+            }
+        }
+        Ok(u)
+    }
+}
+
+impl Profile {
+    /// Takes key usage and extended key usage from a mixed `usages` list: keyUsage is critical
+    /// when the list says `critical` or names any key usage (as Go's x509 package writes it for
+    /// cfssl); extendedKeyUsage keeps its criticality.
+    pub fn set_usages(&mut self, usages: Usages) {
+        self.key_usage = usages.key_usage;
+        self.ext_key_usage = usages.ext_key_usage;
+        self.key_usage_critical = usages.critical || !self.key_usage.is_empty();
     }
 }
 
@@ -468,40 +508,35 @@ impl SigningProfile {
         }
     }
 
-    /// The core profile: keyUsage critical, extendedKeyUsage not critical, basicConstraints
-    /// critical (`CA:FALSE` on leaves), subject and authority key identifiers, the request's
-    /// SAN copied (criticality as requested), as Go's x509 package writes them for cfssl.
+    /// The core profile, the one conversion from a cfssl profile that everything uses
+    /// (`cfssl_profile`'s options map is rendered from it): keyUsage critical, extendedKeyUsage
+    /// not critical, basicConstraints critical (`CA:FALSE` on leaves), subject and authority key
+    /// identifiers, the request's SAN copied (criticality as requested), valid for
+    /// [`Self::window`], as Go's x509 package writes them for cfssl.
     ///
     /// # Errors
     /// An unknown usage or a validity out of range.
-    #[allow(clippy::field_reassign_with_default)] // see the comment below
     pub fn to_profile(&self) -> Result<Profile> {
-        let usages = self.parsed_usages()?;
         let (validity, backdate) = self.window();
-        let validity =
-            Validity::parse(&format!("{}s", validity.as_secs())).map_err(invalid("expiry"))?;
-        // Field by field, so that options the core grows later keep their defaults.
-        let mut p = Profile::default();
-        p.validity = validity;
-        p.basic_constraints = Some(BasicConstraints {
-            ca: self.ca.is_some(),
-            path_len: self.ca.flatten(),
-            critical: true,
-        });
-        p.key_usage = usages.key_usage;
-        p.key_usage_critical = true;
-        p.ext_key_usage = usages.ext_key_usage;
-        p.ext_key_usage_critical = false;
-        p.subject_key_id = true;
-        p.authority_key_id = if self.authority_key_id {
-            AuthorityKeyId::KeyId
-        } else {
-            AuthorityKeyId::None
+        // Built on the default, so that options the core grows later keep their defaults.
+        let mut p = Profile {
+            validity: Validity::parse(&format!("{}s", validity.as_secs()))
+                .map_err(invalid("expiry"))?,
+            basic_constraints: Some(BasicConstraints {
+                ca: self.ca.is_some(),
+                path_len: self.ca.flatten(),
+                critical: true,
+            }),
+            ext_key_usage_critical: false,
+            subject_key_id: true,
+            authority_key_id: AuthorityKeyId::from(self.authority_key_id),
+            san_critical: None,
+            copy_extensions: CopyExtensions::San,
+            policy: Vec::new(),
+            backdate_seconds: backdate.as_secs(),
+            ..Profile::default()
         };
-        p.san_critical = None;
-        p.copy_extensions = CopyExtensions::San;
-        p.policy = Vec::new();
-        p.backdate_seconds = backdate.as_secs();
+        p.set_usages(self.parsed_usages()?);
         Ok(p)
     }
 }
@@ -642,6 +677,35 @@ mod tests {
       "key": { "algo": "ecdsa", "size": 384 },
       "names": [ { "O": "autogenerated", "OU": "etcd cluster", "L": "the internet" } ]
     }"#;
+
+    #[test]
+    fn mixed_usages_sort_into_key_usage_and_ext_key_usage() {
+        let u = Usages::parse_mixed(&["signing", "key encipherment", "server auth", "client auth"])
+            .unwrap();
+        assert_eq!(
+            u.key_usage,
+            vec![KeyUsages::DigitalSignature, KeyUsages::KeyEncipherment]
+        );
+        assert_eq!(
+            u.ext_key_usage,
+            vec![rfc5280::ID_KP_SERVER_AUTH, rfc5280::ID_KP_CLIENT_AUTH]
+        );
+        assert!(!u.critical);
+        let mut p = Profile {
+            key_usage_critical: false,
+            ..Profile::default()
+        };
+        p.set_usages(u);
+        assert!(p.key_usage_critical, "a key usage makes keyUsage critical");
+        p.set_usages(Usages::parse_mixed(&["server auth"]).unwrap());
+        assert!(p.key_usage.is_empty() && !p.key_usage_critical);
+        assert!(
+            Usages::parse_mixed(&["signing", "frobnicate"])
+                .unwrap_err()
+                .to_string()
+                .starts_with("unknown key usage `frobnicate`")
+        );
+    }
 
     #[test]
     fn request_converts_like_cfssl() {

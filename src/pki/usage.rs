@@ -1,0 +1,160 @@
+//! Key usage and extended key usage names: the one table of each, looked up by openssl's or
+//! cfssl's spelling, and the [`Usages`] a mixed list sorts into. No parsing errors live here
+//! (the list parsers are in [`crate::pki::config`]), so `error.rs` can quote the tables.
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5280;
+use x509_cert::ext::pkix::KeyUsages;
+
+/// Key usage names pkirun knows (openssl spelling; cfssl's spaced spelling works too).
+pub const KNOWN_KEY_USAGES: &str = "digitalSignature, nonRepudiation, keyEncipherment, \
+dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly, decipherOnly; cfssl: signing, \
+digital signature, content commitment, key encipherment, data encipherment, key agreement, \
+cert sign, crl sign";
+
+/// Extended key usage names pkirun knows.
+pub const KNOWN_EXT_KEY_USAGES: &str = "serverAuth, clientAuth, codeSigning, emailProtection, \
+timeStamping, OCSPSigning, anyExtendedKeyUsage; cfssl: server auth, client auth, code signing, \
+email protection, s/mime, timestamping, ocsp signing, any";
+
+/// The nine key usage bits, in RFC 5280 order.
+pub const KEY_USAGE_NAMES: [(&str, KeyUsages); 9] = [
+    ("digitalSignature", KeyUsages::DigitalSignature),
+    ("nonRepudiation", KeyUsages::NonRepudiation),
+    ("keyEncipherment", KeyUsages::KeyEncipherment),
+    ("dataEncipherment", KeyUsages::DataEncipherment),
+    ("keyAgreement", KeyUsages::KeyAgreement),
+    ("keyCertSign", KeyUsages::KeyCertSign),
+    ("cRLSign", KeyUsages::CRLSign),
+    ("encipherOnly", KeyUsages::EncipherOnly),
+    ("decipherOnly", KeyUsages::DecipherOnly),
+];
+
+/// Extended key usages by openssl name.
+pub const EXT_KEY_USAGE_NAMES: [(&str, ObjectIdentifier); 7] = [
+    ("serverAuth", rfc5280::ID_KP_SERVER_AUTH),
+    ("clientAuth", rfc5280::ID_KP_CLIENT_AUTH),
+    ("codeSigning", rfc5280::ID_KP_CODE_SIGNING),
+    ("emailProtection", rfc5280::ID_KP_EMAIL_PROTECTION),
+    ("timeStamping", rfc5280::ID_KP_TIME_STAMPING),
+    ("OCSPSigning", rfc5280::ID_KP_OCSP_SIGNING),
+    ("anyExtendedKeyUsage", rfc5280::ANY_EXTENDED_KEY_USAGE),
+];
+
+fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Looks up a key usage by openssl or cfssl name (case, spaces, `-` and `_` ignored).
+#[must_use]
+pub fn key_usage_by_name(name: &str) -> Option<KeyUsages> {
+    let n = normalise(name);
+    let alias = match n.as_str() {
+        "signing" => "digitalsignature",
+        "contentcommitment" => "nonrepudiation",
+        "certsign" => "keycertsign",
+        other => other,
+    };
+    KEY_USAGE_NAMES
+        .iter()
+        .find(|(k, _)| normalise(k) == alias)
+        .map(|(_, v)| *v)
+}
+
+/// Looks up an extended key usage by openssl or cfssl name, or a dotted OID.
+#[must_use]
+pub fn ext_key_usage_by_name(name: &str) -> Option<ObjectIdentifier> {
+    let n = normalise(name);
+    let alias = match n.as_str() {
+        "s/mime" => "emailprotection",
+        "any" => "anyextendedkeyusage",
+        other => other,
+    };
+    EXT_KEY_USAGE_NAMES
+        .iter()
+        .find(|(k, _)| normalise(k) == alias)
+        .map(|(_, v)| *v)
+        .or_else(|| {
+            name.chars()
+                .all(|c| c.is_ascii_digit() || c == '.')
+                .then(|| ObjectIdentifier::new(name).ok())
+                .flatten()
+        })
+}
+
+/// The openssl name of a key usage bit.
+#[must_use]
+pub fn key_usage_name(ku: KeyUsages) -> &'static str {
+    KEY_USAGE_NAMES
+        .iter()
+        .find(|(_, v)| *v == ku)
+        .map_or("?", |(k, _)| k)
+}
+
+/// The openssl name of an extended key usage, or its dotted OID.
+#[must_use]
+pub fn ext_key_usage_name(oid: ObjectIdentifier) -> String {
+    EXT_KEY_USAGE_NAMES
+        .iter()
+        .find(|(_, v)| *v == oid)
+        .map_or_else(|| oid.to_string(), |(k, _)| (*k).to_string())
+}
+
+/// Key usages and extended key usages from one mixed list, as cfssl profiles write them
+/// (`["signing", "key encipherment", "server auth"]`) or openssl's two lines joined. The word
+/// `critical` anywhere in the list marks the key usage extension critical. Parsed by
+/// [`Usages::parse_mixed`] (cfssl), [`Usages::parse_key_usage`] and
+/// [`Usages::parse_ext_key_usage`] (openssl).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usages {
+    /// Key usage bits, in the order given.
+    pub key_usage: Vec<KeyUsages>,
+    /// Extended key usage OIDs, in the order given.
+    pub ext_key_usage: Vec<ObjectIdentifier>,
+    /// Whether `critical` was in the list.
+    pub critical: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_the_tables() {
+        for (name, bit) in KEY_USAGE_NAMES {
+            assert_eq!(key_usage_by_name(name), Some(bit));
+            assert_eq!(key_usage_name(bit), name);
+        }
+        for (name, oid) in EXT_KEY_USAGE_NAMES {
+            assert_eq!(ext_key_usage_by_name(name), Some(oid));
+            assert_eq!(ext_key_usage_name(oid), name);
+        }
+    }
+
+    #[test]
+    fn cfssl_spellings_and_oids_are_found() {
+        assert_eq!(
+            key_usage_by_name("content commitment"),
+            Some(KeyUsages::NonRepudiation)
+        );
+        assert_eq!(key_usage_by_name("crl sign"), Some(KeyUsages::CRLSign));
+        assert_eq!(
+            ext_key_usage_by_name("s/mime"),
+            Some(rfc5280::ID_KP_EMAIL_PROTECTION)
+        );
+        assert_eq!(
+            ext_key_usage_by_name("1.3.6.1.5.5.7.3.1"),
+            Some(rfc5280::ID_KP_SERVER_AUTH)
+        );
+        assert_eq!(
+            ext_key_usage_by_name("1.2.3.4.5")
+                .map(|o| o.to_string())
+                .as_deref(),
+            Some("1.2.3.4.5")
+        );
+        assert_eq!(ext_key_usage_by_name("webAuth"), None);
+    }
+}
