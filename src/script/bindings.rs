@@ -621,7 +621,7 @@ impl Ctx {
             overwrite: w.overwrite,
         };
         self.ws
-            .write_new_many(&[(kp, key_pem.as_bytes(), w), (cp, cert_pem.as_bytes(), cw)])
+            .write_all_or_nothing(&[(kp, key_pem.as_bytes(), w), (cp, cert_pem.as_bytes(), cw)])
             .map_err(rt)
     }
 

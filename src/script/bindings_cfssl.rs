@@ -209,7 +209,7 @@ impl Ctx {
             .iter()
             .map(|(p, t, w)| (p.as_str(), t.as_bytes(), *w))
             .collect();
-        self.ws.write_new_many(&group).map_err(rt)
+        self.ws.write_all_or_nothing(&group).map_err(rt)
     }
 
     fn read_text(&self, path: &str) -> Res<String> {

@@ -3,38 +3,28 @@
 //! [`Dir`] is a directory of the workspace resolved and opened once; its files are then named
 //! by a single path component, so a bulk run that writes thousands of files into one directory
 //! does no path resolution per file (the kernel walks one name, not the whole path, and no
-//! symlink checks are repeated). [`write_at`] is the atomic write both [`Dir::write`] and
-//! [`Workspace::write`](super::Workspace::write) use.
+//! symlink checks are repeated). Its writes go through the workspace's one atomic write
+//! ([`super::atomic`]).
 
 use std::fs::File;
-use std::io::{self, Read as _, Write as _};
-use std::os::fd::{AsFd, AsRawFd as _, BorrowedFd, OwnedFd};
+use std::io::Read as _;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
-use std::sync::OnceLock;
 
-use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RenameFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::{Error, Result, TEMP_PREFIX, WriteOptions};
+use super::atomic::write_at;
+use super::error::io_error;
+use super::{Error, Result, Workspace, WriteOptions};
 
-/// An [`Error::Io`]; the OS error is reduced to its kind when it has one ("permission denied"
-/// rather than "Permission denied (os error 13)"), the way messages read elsewhere.
-fn io_error(op: &'static str, shown: &str, source: io::Error) -> Error {
-    use io::ErrorKind as K;
-    let source = match source.kind() {
-        kind @ (K::PermissionDenied
-        | K::NotFound
-        | K::AlreadyExists
-        | K::StorageFull
-        | K::QuotaExceeded
-        | K::ReadOnlyFilesystem
-        | K::NotADirectory
-        | K::IsADirectory
-        | K::FileTooLarge
-        | K::TooManyLinks) => io::Error::from(kind),
-        _ => source,
-    };
-    super::io_error(op, shown, source)
+impl Workspace {
+    /// Opens the directory `rel` (which must exist inside the root) for many reads and writes
+    /// of files directly in it, without resolving a path per file: the bulk writer.
+    pub fn open_dir(&self, rel: &str) -> Result<Dir> {
+        let path = self.resolve(rel)?;
+        Dir::open(&path, self.display(rel), self.force)
+    }
 }
 
 /// A directory of the workspace, opened once; its files are named by one path component.
@@ -142,7 +132,7 @@ impl Dir {
         Ok(data)
     }
 
-    /// Writes `data` to `name` atomically (see [`write_at`]): a new file never replaces one
+    /// Writes `data` to `name` atomically (see [`super::atomic`]): a new file never replaces one
     /// that appeared meanwhile; an existing file is replaced only with `opts.overwrite` or
     /// `--force`.
     ///
@@ -179,166 +169,109 @@ impl Dir {
     }
 }
 
-/// Writes `data` as the file `name` in the directory `dir`, atomically, with permission bits
-/// `mode`. `shown` names the file in errors.
-///
-/// Without `overwrite`, the file is made as an unnamed inode (`O_TMPFILE`), filled, and linked
-/// under its name, which fails if the name exists: readers see the whole file or nothing, a
-/// crash leaves nothing behind, and the directory changes once. Where `O_TMPFILE` or `/proc`
-/// is missing, and for replacements, a hidden temporary file (`.pkirun-…`) is renamed into
-/// place (without replacing, `RENAME_NOREPLACE`, or link + unlink where that is missing).
-pub(super) fn write_at(
-    dir: BorrowedFd<'_>,
-    name: &str,
-    shown: &dyn Fn() -> String,
-    data: &[u8],
-    mode: u32,
-    overwrite: bool,
-) -> Result<()> {
-    let failed = |e: io::Error| io_error("write", &shown(), e);
-    let exists = |e: Errno| {
-        if e == Errno::EXIST {
-            Error::Exists { path: shown() }
-        } else {
-            failed(e.into())
-        }
-    };
-    if !overwrite {
-        match create_unnamed(dir, data, mode) {
-            Ok(file) => match link_unnamed(&file, dir, name) {
-                Ok(()) => return Ok(()),
-                // No /proc (a minimal container): use a named temporary file.
-                Err(Errno::NOENT) if !Path::new("/proc/self/fd").exists() => {}
-                Err(e) => return Err(exists(e)),
-            },
-            Err(Unnamed::Unsupported) => {}
-            Err(Unnamed::Failed(e)) => return Err(failed(e)),
-        }
-    }
-    let tmp = NamedTemp::create(dir, data, mode).map_err(failed)?;
-    tmp.persist(name, overwrite).map_err(exists)
-}
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
 
-/// Why [`create_unnamed`] made no file.
-enum Unnamed {
-    /// The file system cannot make unnamed files.
-    Unsupported,
-    /// Anything else (permissions, space, ...).
-    Failed(io::Error),
-}
+    use super::super::test_support::{Fixture, KEY, OVERWRITE, assert_no_temp_files, mode_of};
+    use super::*;
 
-/// An unnamed regular file in `dir` holding `data`, with permission bits `mode`.
-fn create_unnamed(dir: BorrowedFd<'_>, data: &[u8], mode: u32) -> Result<File, Unnamed> {
-    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
-    let fd = match rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(mode)) {
-        Ok(fd) => fd,
-        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => return Err(Unnamed::Unsupported),
-        Err(e) => return Err(Unnamed::Failed(e.into())),
-    };
-    let mut file = File::from(fd);
-    file.write_all(data).map_err(Unnamed::Failed)?;
-    set_mode(&file, mode).map_err(Unnamed::Failed)?;
-    Ok(file)
-}
-
-/// Gives an unnamed file its name; fails with `EEXIST` if the name is taken (a symlink there
-/// included: the new name is never followed).
-fn link_unnamed(file: &File, dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<()> {
-    // Linking by descriptor (AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc path does not.
-    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-    rustix::fs::linkat(CWD, proc_path.as_str(), dir, name, AtFlags::SYMLINK_FOLLOW)
-}
-
-/// Sets `mode` on a file created with it, unless the process umask left it intact (saves a
-/// system call per file in bulk runs).
-fn set_mode(file: &File, mode: u32) -> io::Result<()> {
-    if umask().is_some_and(|mask| mode & mask == 0) {
-        return Ok(());
-    }
-    rustix::fs::fchmod(file, Mode::from_raw_mode(mode)).map_err(Into::into)
-}
-
-/// The process umask, read once from `/proc/self/status` (`umask(2)` cannot read it without
-/// changing it); `None` if unknown.
-fn umask() -> Option<u32> {
-    static UMASK: OnceLock<Option<u32>> = OnceLock::new();
-    *UMASK.get_or_init(|| {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
-        u32::from_str_radix(line.trim(), 8).ok()
-    })
-}
-
-/// A hidden temporary file (`.pkirun-…`) in a directory, deleted on drop unless persisted.
-struct NamedTemp<'a> {
-    dir: BorrowedFd<'a>,
-    name: String,
-    armed: bool,
-}
-
-impl<'a> NamedTemp<'a> {
-    /// Creates the file with a fresh random name and writes `data` with mode `mode`.
-    fn create(dir: BorrowedFd<'a>, data: &[u8], mode: u32) -> io::Result<Self> {
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-        for _ in 0..32 {
-            let mut random = [0u8; 8];
-            getrandom::fill(&mut random).map_err(|e| io::Error::other(e.to_string()))?;
-            let name = format!("{TEMP_PREFIX}{}", hex::encode(random));
-            let fd = match rustix::fs::openat(
-                dir,
-                name.as_str(),
-                flags | OFlags::CLOEXEC,
-                Mode::from_raw_mode(mode),
-            ) {
-                Ok(fd) => fd,
-                Err(Errno::EXIST) => continue,
-                Err(e) => return Err(e.into()),
-            };
-            // From here on, dropping `tmp` removes the file.
-            let tmp = NamedTemp {
-                dir,
-                name,
-                armed: true,
-            };
-            let mut file = File::from(fd);
-            file.write_all(data)?;
-            // Named files always get their mode explicitly (an existing file's mode is not
-            // inherited by a replacement).
-            rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))?;
-            return Ok(tmp);
-        }
-        Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "no free temporary file name",
-        ))
+    #[test]
+    fn dir_writes_new_files_refuses_existing_ones_and_replaces_on_request() {
+        let f = Fixture::new();
+        f.ws.mkdir("certs").unwrap();
+        let dir = f.ws.open_dir("certs").unwrap();
+        assert!(!dir.exists("a.key").unwrap());
+        dir.write("a.key", b"old", KEY).unwrap();
+        assert!(dir.exists("a.key").unwrap());
+        assert_eq!(dir.read("a.key").unwrap(), b"old");
+        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o400);
+        let err = dir.write("a.key", b"new", KEY).unwrap_err();
+        assert!(
+            matches!(&err, Error::Exists { path } if path == "certs/a.key"),
+            "{err:?}"
+        );
+        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"old");
+        dir.write("a.key", b"new", OVERWRITE).unwrap();
+        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"new");
+        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o644);
+        let forced = f.ws.clone().with_force(true).open_dir("certs").unwrap();
+        forced.write("a.key", b"forced", KEY).unwrap();
+        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"forced");
+        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o400);
+        assert_no_temp_files(f.root());
     }
 
-    /// Renames the file to `name`; without `overwrite`, fails with `EEXIST` if `name` exists.
-    fn persist(mut self, name: &str, overwrite: bool) -> rustix::io::Result<()> {
-        let tmp = self.name.as_str();
-        if overwrite {
-            rustix::fs::renameat(self.dir, tmp, self.dir, name)?;
-        } else {
-            match rustix::fs::renameat_with(self.dir, tmp, self.dir, name, RenameFlags::NOREPLACE) {
-                Ok(()) => {}
-                // The file system cannot rename without replacing: link (fails if the name
-                // exists), then drop the temporary name.
-                Err(Errno::INVAL | Errno::NOSYS) => {
-                    rustix::fs::linkat(self.dir, tmp, self.dir, name, AtFlags::empty())?;
-                    let _ = rustix::fs::unlinkat(self.dir, tmp, AtFlags::empty());
-                }
-                Err(e) => return Err(e),
-            }
+    #[test]
+    fn dir_never_follows_symlinks_in_it() {
+        let f = Fixture::new();
+        f.ws.mkdir("certs").unwrap();
+        fs::write(f.root().join("target.pem"), b"target").unwrap();
+        symlink("../target.pem", f.root().join("certs/link.pem")).unwrap();
+        let dir = f.ws.open_dir("certs").unwrap();
+        for err in [
+            dir.exists("link.pem").unwrap_err(),
+            dir.read("link.pem").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, Error::InvalidPath { path, reason }
+                    if path == "certs/link.pem" && reason.contains("not a regular file")),
+                "{err:?}"
+            );
         }
-        self.armed = false;
-        Ok(())
+        let err = dir.write("link.pem", b"new", KEY).unwrap_err();
+        assert!(matches!(err, Error::Exists { .. }), "{err:?}");
+        assert_eq!(fs::read(f.root().join("target.pem")).unwrap(), b"target");
+        assert_no_temp_files(f.root());
     }
-}
 
-impl Drop for NamedTemp<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = rustix::fs::unlinkat(self.dir, self.name.as_str(), AtFlags::empty());
+    #[test]
+    fn dir_takes_single_file_names_only() {
+        let f = Fixture::new();
+        let dir = f.ws.open_dir(".").unwrap();
+        for name in ["", ".", "..", "a/b", "../x", "a\0b"] {
+            let err = dir.write(name, b"x", KEY).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidPath { reason, .. } if reason.contains("one path component")),
+                "{name:?}: {err:?}"
+            );
+            assert!(
+                dir.read(name).is_err() && dir.exists(name).is_err(),
+                "{name:?}"
+            );
         }
+        assert_eq!(fs::read_dir(f.root()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn open_dir_is_confined_to_the_root_and_reports_missing_directories() {
+        let f = Fixture::new();
+        let err = f.ws.open_dir("..").unwrap_err();
+        assert!(matches!(err, Error::OutsideRoot { .. }), "{err:?}");
+        symlink(f.outer(), f.root().join("out")).unwrap();
+        let err = f.ws.open_dir("out").unwrap_err();
+        assert!(matches!(err, Error::OutsideRoot { .. }), "{err:?}");
+        let err = f.ws.open_dir("missing").unwrap_err();
+        assert!(
+            matches!(&err, Error::NotFound { path } if path == "missing"),
+            "{err:?}"
+        );
+        fs::write(f.root().join("file"), b"x").unwrap();
+        let err = f.ws.open_dir("file").unwrap_err();
+        assert!(matches!(err, Error::InvalidPath { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_dir_keeps_writing_where_it_was_opened_when_the_path_is_swapped() {
+        let f = Fixture::new();
+        f.ws.mkdir("certs").unwrap();
+        let dir = f.ws.open_dir("certs").unwrap();
+        fs::rename(f.root().join("certs"), f.root().join("moved")).unwrap();
+        symlink(f.outer(), f.root().join("certs")).unwrap();
+        dir.write("a.pem", b"x", KEY).unwrap();
+        assert_eq!(fs::read(f.root().join("moved/a.pem")).unwrap(), b"x");
+        assert!(!f.outer().join("a.pem").exists());
     }
 }

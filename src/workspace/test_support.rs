@@ -1,0 +1,66 @@
+//! What the workspace's unit tests share: a fixture directory, modes, temporary-file checks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use super::{TEMP_PREFIX, Workspace, WriteOptions};
+
+/// A temporary directory with the workspace root one level down, so tests can check that
+/// nothing appears next to the root.
+pub(super) struct Fixture {
+    outer: tempfile::TempDir,
+    pub(super) ws: Workspace,
+}
+
+impl Fixture {
+    pub(super) fn new() -> Self {
+        let outer = tempfile::tempdir().unwrap();
+        fs::create_dir(outer.path().join("root")).unwrap();
+        let ws = Workspace::new(outer.path().join("root")).unwrap();
+        Self { outer, ws }
+    }
+
+    pub(super) fn root(&self) -> &Path {
+        self.ws.root()
+    }
+
+    pub(super) fn outer(&self) -> PathBuf {
+        fs::canonicalize(self.outer.path()).unwrap()
+    }
+}
+
+pub(super) fn mode_of(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Every file under `dir`, recursively, whose name starts with the temp prefix.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            found.push(path.clone());
+        }
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(temp_files(&path));
+        }
+    }
+    found
+}
+
+pub(super) fn assert_no_temp_files(dir: &Path) {
+    assert_eq!(temp_files(dir), Vec::<PathBuf>::new());
+}
+
+pub(super) const KEY: WriteOptions = WriteOptions {
+    mode: Some(0o400),
+    overwrite: false,
+};
+pub(super) const OVERWRITE: WriteOptions = WriteOptions {
+    mode: None,
+    overwrite: true,
+};
