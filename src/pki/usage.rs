@@ -17,28 +17,31 @@ pub const KNOWN_EXT_KEY_USAGES: &str = "serverAuth, clientAuth, codeSigning, ema
 timeStamping, OCSPSigning, anyExtendedKeyUsage; cfssl: server auth, client auth, code signing, \
 email protection, s/mime, timestamping, ocsp signing, any";
 
-/// The nine key usage bits, in RFC 5280 order.
-pub const KEY_USAGE_NAMES: [(&str, KeyUsages); 9] = [
-    ("digitalSignature", KeyUsages::DigitalSignature),
-    ("nonRepudiation", KeyUsages::NonRepudiation),
-    ("keyEncipherment", KeyUsages::KeyEncipherment),
-    ("dataEncipherment", KeyUsages::DataEncipherment),
-    ("keyAgreement", KeyUsages::KeyAgreement),
-    ("keyCertSign", KeyUsages::KeyCertSign),
-    ("cRLSign", KeyUsages::CRLSign),
-    ("encipherOnly", KeyUsages::EncipherOnly),
-    ("decipherOnly", KeyUsages::DecipherOnly),
+/// The nine key usage bits, in RFC 5280 order: openssl's config name, the label
+/// `openssl x509 -text` prints, the bit.
+#[rustfmt::skip]
+pub const KEY_USAGE_NAMES: [(&str, &str, KeyUsages); 9] = [
+    ("digitalSignature", "Digital Signature", KeyUsages::DigitalSignature),
+    ("nonRepudiation", "Non Repudiation", KeyUsages::NonRepudiation),
+    ("keyEncipherment", "Key Encipherment", KeyUsages::KeyEncipherment),
+    ("dataEncipherment", "Data Encipherment", KeyUsages::DataEncipherment),
+    ("keyAgreement", "Key Agreement", KeyUsages::KeyAgreement),
+    ("keyCertSign", "Certificate Sign", KeyUsages::KeyCertSign),
+    ("cRLSign", "CRL Sign", KeyUsages::CRLSign),
+    ("encipherOnly", "Encipher Only", KeyUsages::EncipherOnly),
+    ("decipherOnly", "Decipher Only", KeyUsages::DecipherOnly),
 ];
 
-/// Extended key usages by openssl name.
-pub const EXT_KEY_USAGE_NAMES: [(&str, ObjectIdentifier); 7] = [
-    ("serverAuth", rfc5280::ID_KP_SERVER_AUTH),
-    ("clientAuth", rfc5280::ID_KP_CLIENT_AUTH),
-    ("codeSigning", rfc5280::ID_KP_CODE_SIGNING),
-    ("emailProtection", rfc5280::ID_KP_EMAIL_PROTECTION),
-    ("timeStamping", rfc5280::ID_KP_TIME_STAMPING),
-    ("OCSPSigning", rfc5280::ID_KP_OCSP_SIGNING),
-    ("anyExtendedKeyUsage", rfc5280::ANY_EXTENDED_KEY_USAGE),
+/// Extended key usages: openssl's config name, the label `openssl x509 -text` prints, the OID.
+#[rustfmt::skip]
+pub const EXT_KEY_USAGE_NAMES: [(&str, &str, ObjectIdentifier); 7] = [
+    ("serverAuth", "TLS Web Server Authentication", rfc5280::ID_KP_SERVER_AUTH),
+    ("clientAuth", "TLS Web Client Authentication", rfc5280::ID_KP_CLIENT_AUTH),
+    ("codeSigning", "Code Signing", rfc5280::ID_KP_CODE_SIGNING),
+    ("emailProtection", "E-mail Protection", rfc5280::ID_KP_EMAIL_PROTECTION),
+    ("timeStamping", "Time Stamping", rfc5280::ID_KP_TIME_STAMPING),
+    ("OCSPSigning", "OCSP Signing", rfc5280::ID_KP_OCSP_SIGNING),
+    ("anyExtendedKeyUsage", "Any Extended Key Usage", rfc5280::ANY_EXTENDED_KEY_USAGE),
 ];
 
 fn normalise(name: &str) -> String {
@@ -60,8 +63,8 @@ pub fn key_usage_by_name(name: &str) -> Option<KeyUsages> {
     };
     KEY_USAGE_NAMES
         .iter()
-        .find(|(k, _)| normalise(k) == alias)
-        .map(|(_, v)| *v)
+        .find(|(k, _, _)| normalise(k) == alias)
+        .map(|(_, _, v)| *v)
 }
 
 /// Looks up an extended key usage by openssl or cfssl name, or a dotted OID.
@@ -75,8 +78,8 @@ pub fn ext_key_usage_by_name(name: &str) -> Option<ObjectIdentifier> {
     };
     EXT_KEY_USAGE_NAMES
         .iter()
-        .find(|(k, _)| normalise(k) == alias)
-        .map(|(_, v)| *v)
+        .find(|(k, _, _)| normalise(k) == alias)
+        .map(|(_, _, v)| *v)
         .or_else(|| {
             name.chars()
                 .all(|c| c.is_ascii_digit() || c == '.')
@@ -90,8 +93,8 @@ pub fn ext_key_usage_by_name(name: &str) -> Option<ObjectIdentifier> {
 pub fn key_usage_name(ku: KeyUsages) -> &'static str {
     KEY_USAGE_NAMES
         .iter()
-        .find(|(_, v)| *v == ku)
-        .map_or("?", |(k, _)| k)
+        .find(|(_, _, v)| *v == ku)
+        .map_or("?", |(k, _, _)| k)
 }
 
 /// The openssl name of an extended key usage, or its dotted OID.
@@ -99,8 +102,8 @@ pub fn key_usage_name(ku: KeyUsages) -> &'static str {
 pub fn ext_key_usage_name(oid: ObjectIdentifier) -> String {
     EXT_KEY_USAGE_NAMES
         .iter()
-        .find(|(_, v)| *v == oid)
-        .map_or_else(|| oid.to_string(), |(k, _)| (*k).to_string())
+        .find(|(_, _, v)| *v == oid)
+        .map_or_else(|| oid.to_string(), |(k, _, _)| (*k).to_string())
 }
 
 /// Key usages and extended key usages from one mixed list, as cfssl profiles write them
@@ -124,11 +127,11 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_the_tables() {
-        for (name, bit) in KEY_USAGE_NAMES {
+        for (name, _, bit) in KEY_USAGE_NAMES {
             assert_eq!(key_usage_by_name(name), Some(bit));
             assert_eq!(key_usage_name(bit), name);
         }
-        for (name, oid) in EXT_KEY_USAGE_NAMES {
+        for (name, _, oid) in EXT_KEY_USAGE_NAMES {
             assert_eq!(ext_key_usage_by_name(name), Some(oid));
             assert_eq!(ext_key_usage_name(oid), name);
         }
