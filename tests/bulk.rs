@@ -277,6 +277,11 @@ fn a_bad_row_is_reported_by_number_and_nothing_is_written() {
             "inventory.csv row 3: duplicate name `a`",
         ),
         (2, "name,hosts\n,a.io\n", "inventory.csv row 2: empty name"),
+        (
+            3,
+            "name,hosts\na,a.io\n\"b\nc\",b.io\n",
+            "inventory.csv row 3: name `b\\nc` contains a control character (it names files)",
+        ),
     ] {
         let dir = Dir::new();
         make_ca(&dir);

@@ -901,3 +901,17 @@ fn ctrl_c_stops_a_script_between_steps_leaving_whole_files_and_saying_how_to_fin
     assert_eq!(dir.read("first.txt"), "whole\n");
     std::fs::remove_file(script).unwrap();
 }
+
+#[test]
+fn a_file_name_with_a_control_character_is_refused_and_nothing_is_written() {
+    let dir = Dir::new();
+    let err = dir
+        .run_script("write(\"a\\nb.txt\", \"x\");", &[])
+        .failure();
+    assert!(
+        err.contains("`a\\nb.txt`")
+            && err.contains("file name contains the control character U+000A (refused)"),
+        "{err}"
+    );
+    assert!(dir.files().is_empty(), "{}", dir.listing());
+}

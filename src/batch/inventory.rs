@@ -135,6 +135,12 @@ impl RawSpec {
         if self.name.trim().is_empty() {
             return Err("empty name".into());
         }
+        if self.name.chars().any(char::is_control) {
+            return Err(format!(
+                "name `{}` contains a control character (it names files)",
+                self.name.escape_default()
+            ));
+        }
         let mut dn = DistinguishedName::new();
         let mut push = |field: &str, v: &str| dn.push(field, v).map_err(|e| e.to_string());
         if let Some(c) = &self.c {

@@ -72,6 +72,7 @@ impl Workspace {
                 reason: "path contains a NUL byte".into(),
             });
         }
+        refuse_control_characters(rel)?;
         let given = Path::new(rel);
         if given.is_absolute() {
             let mut out = PathBuf::new();
@@ -259,5 +260,23 @@ mod tests {
         assert_eq!(f.ws.display("a/.."), ".");
         assert_eq!(f.ws.display("../x"), "../x");
         assert_eq!(f.ws.display("/etc/passwd"), "/etc/passwd");
+    }
+}
+
+/// Refuses a path with a control character (a newline, a tab, an escape: U+0000-U+001F and
+/// U+007F-U+009F): such a name breaks every listing, log and shell loop that later reads it.
+///
+/// # Errors
+/// [`Error::InvalidPath`] naming the path (escaped) and the character.
+pub(super) fn refuse_control_characters(path: &str) -> Result<()> {
+    match path.chars().find(|c| c.is_control()) {
+        Some(c) => Err(Error::InvalidPath {
+            path: path.escape_default().to_string(),
+            reason: format!(
+                "file name contains the control character U+{:04X} (refused)",
+                u32::from(c)
+            ),
+        }),
+        None => Ok(()),
     }
 }

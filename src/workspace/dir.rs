@@ -158,7 +158,13 @@ impl Dir {
                 reason: "not a file name (one path component expected)".into(),
             });
         }
-        Ok(())
+        super::confine::refuse_control_characters(name).map_err(|e| match e {
+            Error::InvalidPath { reason, .. } => Error::InvalidPath {
+                path: self.display(&name.escape_default().to_string()),
+                reason,
+            },
+            other => other,
+        })
     }
 
     fn not_regular(&self, name: &str) -> Error {
