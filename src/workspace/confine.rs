@@ -142,6 +142,24 @@ fn canonicalize_existing(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
+/// Refuses a path with a control character (a newline, a tab, an escape: U+0000-U+001F and
+/// U+007F-U+009F): such a name breaks every listing, log and shell loop that later reads it.
+///
+/// # Errors
+/// [`Error::InvalidPath`] naming the path (escaped) and the character.
+pub(super) fn refuse_control_characters(path: &str) -> Result<()> {
+    match path.chars().find(|c| c.is_control()) {
+        Some(c) => Err(Error::InvalidPath {
+            path: path.escape_default().to_string(),
+            reason: format!(
+                "file name contains the control character U+{:04X} (refused)",
+                u32::from(c)
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
@@ -260,23 +278,5 @@ mod tests {
         assert_eq!(f.ws.display("a/.."), ".");
         assert_eq!(f.ws.display("../x"), "../x");
         assert_eq!(f.ws.display("/etc/passwd"), "/etc/passwd");
-    }
-}
-
-/// Refuses a path with a control character (a newline, a tab, an escape: U+0000-U+001F and
-/// U+007F-U+009F): such a name breaks every listing, log and shell loop that later reads it.
-///
-/// # Errors
-/// [`Error::InvalidPath`] naming the path (escaped) and the character.
-pub(super) fn refuse_control_characters(path: &str) -> Result<()> {
-    match path.chars().find(|c| c.is_control()) {
-        Some(c) => Err(Error::InvalidPath {
-            path: path.escape_default().to_string(),
-            reason: format!(
-                "file name contains the control character U+{:04X} (refused)",
-                u32::from(c)
-            ),
-        }),
-        None => Ok(()),
     }
 }
