@@ -6,8 +6,9 @@
 //! request before signing can apply it the same way.
 //!
 //! The rules, as RFC 5280 and OpenSSL apply them:
-//! - DNS: `example.com` matches itself and every name below it; `.example.com` only the names
-//!   below it; the empty constraint matches every name. Case-insensitive. A wildcard name
+//! - DNS: `example.com` matches itself and every name below it (a constraint with a leading
+//!   dot is refused by [`validate`], as RFC 5280 gives it no meaning for DNS names); the empty
+//!   constraint matches every name. Case-insensitive. A wildcard name
 //!   `*.example.com` is excluded by `x.example.com` too (it would cover that name).
 //! - IP: an address matches a base/mask pair of its own family (4+4 or 16+16 octets).
 //! - email: `user@host` matches that mailbox only, `host` every mailbox at that host,
@@ -115,12 +116,31 @@ impl fmt::Display for Violation {
 /// # Errors
 /// The rule broken, naming the subtree.
 pub fn validate(nc: &NameConstraints) -> Result<(), String> {
+    if nc.permitted_subtrees.as_ref().is_none_or(Vec::is_empty)
+        && nc.excluded_subtrees.as_ref().is_none_or(Vec::is_empty)
+    {
+        return Err("no permitted or excluded subtree (RFC 5280 4.2.1.10: at least one)".into());
+    }
+    if [&nc.permitted_subtrees, &nc.excluded_subtrees]
+        .iter()
+        .any(|s| s.as_ref().is_some_and(Vec::is_empty))
+    {
+        return Err("an empty list of subtrees (RFC 5280 4.2.1.10: SIZE (1..MAX))".into());
+    }
     let all = nc.permitted_subtrees.iter().chain(&nc.excluded_subtrees);
     for subtree in all.flatten() {
         if subtree.minimum != 0 || subtree.maximum.is_some() {
             return Err(format!(
                 "subtree {} has minimum/maximum (RFC 5280: minimum 0, no maximum)",
                 subtree_text(&subtree.base)
+            ));
+        }
+        if let GeneralName::DnsName(d) = &subtree.base
+            && d.as_str().starts_with('.')
+        {
+            return Err(format!(
+                "dNSName subtree `{}` starts with a dot (RFC 5280 4.2.1.10: `host.example.com` covers the host and below)",
+                d.as_str()
             ));
         }
         if let GeneralName::IpAddress(octets) = &subtree.base {
@@ -220,15 +240,12 @@ fn covers(base: &GeneralName, name: &PresentedName, excluding: bool) -> bool {
     }
 }
 
-/// `example.com` covers itself and below, `.example.com` only below, `` everything.
+/// `example.com` covers itself and below, `` everything.
 fn dns_within(name: &str, constraint: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     let constraint = constraint.trim_end_matches('.').to_ascii_lowercase();
     if constraint.is_empty() {
         return true;
-    }
-    if constraint.starts_with('.') {
-        return name.len() > constraint.len() && name.ends_with(&constraint);
     }
     name == constraint
         || (name.len() > constraint.len()
@@ -387,8 +404,6 @@ mod tests {
         assert!(dns_within("example.com", "example.com"));
         assert!(dns_within("a.b.Example.com", "example.COM"));
         assert!(!dns_within("badexample.com", "example.com"));
-        assert!(!dns_within("example.com", ".example.com"));
-        assert!(dns_within("a.example.com", ".example.com"));
         assert!(dns_within("anything", ""));
         assert!(wildcard_covers("*.example.com", "bad.example.com"));
         assert!(!wildcard_covers("*.example.com", "a.bad.example.com"));

@@ -96,6 +96,29 @@ pub enum VerifyError {
         /// The rule broken.
         rule: String,
     },
+    /// A certificate that breaks a rule of RFC 5280 outside its extensions, or whose key is
+    /// weak or of an algorithm pkirun does not support.
+    #[error("`{subject}`: {rule}")]
+    NonConforming {
+        /// The certificate.
+        subject: String,
+        /// The rule broken, with what the certificate presents.
+        rule: String,
+    },
+    /// Name-constraint checking would compare more names with more subtrees than allowed.
+    #[error(
+        "`{ca}`: refusing to check {names} names against {subtrees} name-constraint subtrees (more than {max} comparisons)"
+    )]
+    TooManyNameChecks {
+        /// The constraining CA.
+        ca: String,
+        /// Names presented below it.
+        names: usize,
+        /// Its subtrees.
+        subtrees: usize,
+        /// The bound on names × subtrees.
+        max: usize,
+    },
     /// A name of a certificate outside what a CA above it may certify.
     #[error("`{subject}`: {name} violates the name constraints of `{ca}`: {reason}")]
     NameConstraint {

@@ -81,6 +81,7 @@ pub fn verify(
     if trusted.iter().any(|t| t == cert) {
         return Ok(vec![leaf.subject]);
     }
+    leaf.check_serial()?;
     let chain = path::build(leaf, trusted, untrusted, opts)?;
     Ok(chain.into_iter().map(|c| c.subject).collect())
 }

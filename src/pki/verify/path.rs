@@ -12,6 +12,10 @@ use crate::pki::cert::Certificate;
 use crate::pki::pubkey::PublicKey;
 use x509_cert::ext::pkix::KeyUsages;
 
+/// The most name-versus-subtree comparisons one CA's name constraints may cost (OpenSSL's
+/// bound, 2^20).
+const MAX_NAME_CHECKS: usize = 1 << 20;
+
 /// A certificate that may issue: trusted (a trust anchor) or not.
 struct Node<'a> {
     trusted: bool,
@@ -176,6 +180,9 @@ impl Search<'_, '_> {
             });
         }
         check_validity(issuer, self.opts.at)?;
+        if !node.trusted {
+            issuer.check_serial()?;
+        }
         if !issuer.is_ca() {
             return Err(VerifyError::NotCa {
                 subject: issuer.subject.clone(),
@@ -187,6 +194,30 @@ impl Search<'_, '_> {
         {
             return Err(VerifyError::NoCertSign {
                 subject: issuer.subject.clone(),
+            });
+        }
+        if issued.authority_key_id.is_none() {
+            return Err(VerifyError::InvalidExtension {
+                subject: issued.subject.clone(),
+                extension: "authorityKeyIdentifier",
+                rule: "missing or without keyIdentifier (RFC 5280 4.2.1.1: required unless self-signed)"
+                    .into(),
+            });
+        }
+        if issuer.subject_key_id.is_none() {
+            return Err(VerifyError::InvalidExtension {
+                subject: issuer.subject.clone(),
+                extension: "subjectKeyIdentifier",
+                rule: "missing in a CA certificate (RFC 5280 4.2.1.2)".into(),
+            });
+        }
+        if issuer.subject_name.is_empty() {
+            return Err(VerifyError::NonConforming {
+                subject: issuer.subject.clone(),
+                rule: format!(
+                    "a CA with an empty subject issued `{}` (RFC 5280 4.1.2.4)",
+                    issued.subject
+                ),
             });
         }
         // RFC 5280 6.1.4 (l)/(m): intermediates below, self-issued ones excluded.
@@ -214,12 +245,26 @@ impl Search<'_, '_> {
                 extension: "nameConstraints",
                 rule,
             })?;
-            for (depth, cert) in below.iter().enumerate() {
-                // RFC 5280 6.1.3 (b): self-issued intermediates are not constrained.
-                if depth > 0 && cert.self_issued {
-                    continue;
-                }
-                for name in presented_names(cert, depth == 0) {
+            // RFC 5280 6.1.3 (b): self-issued intermediates are not constrained.
+            let constrained: Vec<(&Parsed<'_>, Vec<_>)> = below
+                .iter()
+                .enumerate()
+                .filter(|(depth, cert)| *depth == 0 || !cert.self_issued)
+                .map(|(depth, cert)| (*cert, presented_names(cert, depth == 0)))
+                .collect();
+            let names: usize = constrained.iter().map(|(_, n)| n.len()).sum();
+            let subtrees = nc.permitted_subtrees.as_ref().map_or(0, Vec::len)
+                + nc.excluded_subtrees.as_ref().map_or(0, Vec::len);
+            if names.saturating_mul(subtrees) > MAX_NAME_CHECKS {
+                return Err(VerifyError::TooManyNameChecks {
+                    ca: issuer.subject.clone(),
+                    names,
+                    subtrees,
+                    max: MAX_NAME_CHECKS,
+                });
+            }
+            for (cert, presented) in constrained {
+                for name in presented {
                     constraints::check(nc, &name).map_err(|violation| {
                         VerifyError::NameConstraint {
                             subject: cert.subject.clone(),
