@@ -19,7 +19,10 @@ mod purpose;
 
 use std::time::SystemTime;
 
-pub use constraints::{PresentedName, Violation, check as check_name_constraints, subtree_text};
+pub use constraints::{
+    PresentedName, Violation, check as check_name_constraints, subtree_text,
+    validate as validate_name_constraints,
+};
 pub use error::VerifyError;
 pub use purpose::Purpose;
 
