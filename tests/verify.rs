@@ -367,3 +367,381 @@ fn expiry_lists_soonest_first_and_fails_within_the_window() {
     let err = dir.pkirun(&["expiry", "--within", "soon", "."]).failure();
     assert!(err.contains("--within"), "{err}");
 }
+
+/// Extensions of a CA made by [`openssl_cert`] (plus `extra` lines).
+const CA_EXT: &str = "basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n";
+
+/// Makes `NAME.pem` (and `NAME.key`, a P-256 key, unless `key` names an existing one) with
+/// openssl alone, so the fixture does not depend on pkirun's signing: self-signed when
+/// `issuer` is `None`, otherwise signed by `ISSUER.pem`/`ISSUER.key`; `ext` holds the
+/// extension lines (openssl config syntax), valid for `days` days.
+fn openssl_cert(
+    dir: &Dir,
+    name: &str,
+    subject: &str,
+    issuer: Option<&str>,
+    key: Option<&str>,
+    days: u32,
+    ext: &str,
+) {
+    let key = key.map_or_else(|| format!("{name}.key"), |k| format!("{k}.key"));
+    if !dir.join(&key).exists() {
+        dir.openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &key,
+        ]);
+    }
+    let ext_file = format!("{name}.cnf");
+    let aki = if issuer.is_some() {
+        "authorityKeyIdentifier=keyid:always\n"
+    } else {
+        ""
+    };
+    dir.create(&ext_file, format!("[v3]\n{ext}{aki}"));
+    let csr = format!("{name}.csr");
+    dir.openssl(&["req", "-new", "-key", &key, "-subj", subject, "-out", &csr]);
+    let pem = format!("{name}.pem");
+    let days = days.to_string();
+    let mut args = vec![
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-days",
+        &days,
+        "-extfile",
+        &ext_file,
+        "-extensions",
+        "v3",
+        "-out",
+        &pem,
+    ];
+    let (ca, ca_key);
+    match issuer {
+        None => args.extend(["-signkey", key.as_str()]),
+        Some(issuer) => {
+            ca = format!("{issuer}.pem");
+            ca_key = format!("{issuer}.key");
+            args.extend(["-CA", ca.as_str(), "-CAkey", ca_key.as_str()]);
+        }
+    }
+    dir.openssl(&args);
+}
+
+/// A leaf's extensions with these subjectAltNames (none when empty).
+fn leaf_ext(san: &str) -> String {
+    let mut ext = String::from(
+        "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\n",
+    );
+    if !san.is_empty() {
+        ext.push_str(&format!("subjectAltName={san}\n"));
+    }
+    ext
+}
+
+/// Each chain is judged the same by `openssl verify` and `pkirun verify`, and pkirun's message
+/// names the certificate and the rule: the trust anchor's own validity and extensions, name
+/// constraints (permitted and excluded, DNS and IP, the commonName when there is no SAN),
+/// wildcards over one label, backtracking over candidate issuers, and pathlen without
+/// self-issued intermediates.
+#[test]
+fn verify_checks_every_link_as_openssl_does() {
+    let dir = Dir::new();
+    // An expired root (1 day) over a 30-day leaf, judged 3 days from now.
+    openssl_cert(&dir, "old", "/CN=Old Root", None, None, 1, CA_EXT);
+    openssl_cert(
+        &dir,
+        "under-old",
+        "/CN=under old",
+        Some("old"),
+        None,
+        30,
+        &leaf_ext("DNS:a.example.com"),
+    );
+    let in_3_days = (std::time::SystemTime::now() + std::time::Duration::from_secs(3 * 86_400))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    // A root with an unknown critical extension.
+    openssl_cert(
+        &dir,
+        "odd",
+        "/CN=Odd Root",
+        None,
+        None,
+        30,
+        &format!("{CA_EXT}1.3.6.1.4.1.99999.1=critical,DER:05:00\n"),
+    );
+    openssl_cert(
+        &dir,
+        "under-odd",
+        "/CN=under odd",
+        Some("odd"),
+        None,
+        30,
+        &leaf_ext("DNS:a.example.com"),
+    );
+    // A root with a critical subjectKeyIdentifier.
+    openssl_cert(
+        &dir,
+        "ski",
+        "/CN=SKI Root",
+        None,
+        None,
+        30,
+        "basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=critical,hash\n",
+    );
+    openssl_cert(
+        &dir,
+        "under-ski",
+        "/CN=under ski",
+        Some("ski"),
+        None,
+        30,
+        &leaf_ext("DNS:a.example.com"),
+    );
+    // A root constrained to example.com (but not bad.example.com) and 10.0.0.0/8.
+    openssl_cert(
+        &dir,
+        "nc",
+        "/CN=Constrained Root",
+        None,
+        None,
+        30,
+        &format!(
+            "{CA_EXT}nameConstraints=critical,permitted;DNS:example.com,permitted;IP:10.0.0.0/255.0.0.0,excluded;DNS:bad.example.com\n"
+        ),
+    );
+    openssl_cert(
+        &dir,
+        "nc-ok",
+        "/CN=ok",
+        Some("nc"),
+        None,
+        30,
+        &leaf_ext("DNS:www.example.com,IP:10.1.2.3"),
+    );
+    openssl_cert(
+        &dir,
+        "nc-dns",
+        "/CN=dns",
+        Some("nc"),
+        None,
+        30,
+        &leaf_ext("DNS:www.example.org"),
+    );
+    openssl_cert(
+        &dir,
+        "nc-excluded",
+        "/CN=excluded",
+        Some("nc"),
+        None,
+        30,
+        &leaf_ext("DNS:x.bad.example.com"),
+    );
+    openssl_cert(
+        &dir,
+        "nc-ip",
+        "/CN=ip",
+        Some("nc"),
+        None,
+        30,
+        &leaf_ext("DNS:www.example.com,IP:192.168.1.1"),
+    );
+    openssl_cert(
+        &dir,
+        "nc-cn",
+        "/CN=www.example.org",
+        Some("nc"),
+        None,
+        30,
+        &leaf_ext(""),
+    );
+    // A plain root, a leaf for `*.com`, and two intermediates of the same name and key: the
+    // first listed has expired, the second is valid.
+    openssl_cert(&dir, "root", "/CN=Root", None, None, 30, CA_EXT);
+    openssl_cert(
+        &dir,
+        "star",
+        "/CN=star",
+        Some("root"),
+        None,
+        30,
+        &leaf_ext("DNS:*.com"),
+    );
+    openssl_cert(
+        &dir,
+        "inter-old",
+        "/CN=Inter",
+        Some("root"),
+        Some("inter"),
+        1,
+        CA_EXT,
+    );
+    openssl_cert(
+        &dir,
+        "inter",
+        "/CN=Inter",
+        Some("root"),
+        Some("inter"),
+        30,
+        CA_EXT,
+    );
+    openssl_cert(
+        &dir,
+        "via-inter",
+        "/CN=via inter",
+        Some("inter"),
+        None,
+        20,
+        &leaf_ext("DNS:a.example.com"),
+    );
+    dir.create(
+        "both-inters.pem",
+        dir.read("inter-old.pem") + dir.read("inter.pem").as_str(),
+    );
+    // pathlen:0 on an intermediate; below it a self-issued one (same name, new key) passes,
+    // another CA does not.
+    openssl_cert(
+        &dir,
+        "p0",
+        "/CN=Pathlen Zero",
+        Some("root"),
+        None,
+        30,
+        &format!("{CA_EXT}basicConstraints=critical,CA:true,pathlen:0\n")
+            .replace("basicConstraints=critical,CA:true\n", ""),
+    );
+    openssl_cert(
+        &dir,
+        "p0-rekey",
+        "/CN=Pathlen Zero",
+        Some("p0"),
+        None,
+        30,
+        CA_EXT,
+    );
+    openssl_cert(
+        &dir,
+        "under-rekey",
+        "/CN=under rekey",
+        Some("p0-rekey"),
+        None,
+        20,
+        &leaf_ext("DNS:a.example.com"),
+    );
+    dir.create(
+        "p0-chain.pem",
+        dir.read("p0.pem") + dir.read("p0-rekey.pem").as_str(),
+    );
+    openssl_cert(&dir, "p0-sub", "/CN=Sub CA", Some("p0"), None, 30, CA_EXT);
+    openssl_cert(
+        &dir,
+        "under-sub",
+        "/CN=under sub",
+        Some("p0-sub"),
+        None,
+        20,
+        &leaf_ext("DNS:a.example.com"),
+    );
+    dir.create(
+        "p0-sub-chain.pem",
+        dir.read("p0.pem") + dir.read("p0-sub.pem").as_str(),
+    );
+
+    let cases: Vec<(String, bool, &str)> = vec![
+        (
+            format!("--ca old.pem --attime {in_3_days} under-old.pem"),
+            false,
+            "`CN = Old Root`: expired at",
+        ),
+        (
+            "--ca odd.pem under-odd.pem".into(),
+            false,
+            "`CN = Odd Root`: unhandled critical extension 1.3.6.1.4.1.99999.1",
+        ),
+        (
+            "--ca ski.pem under-ski.pem".into(),
+            false,
+            "`CN = SKI Root`: invalid subjectKeyIdentifier extension: it is marked critical",
+        ),
+        (
+            "--ca nc.pem --host www.example.com nc-ok.pem".into(),
+            true,
+            "OK",
+        ),
+        ("--ca nc.pem --host 10.1.2.3 nc-ok.pem".into(), true, "OK"),
+        (
+            "--ca nc.pem nc-dns.pem".into(),
+            false,
+            "`CN = dns`: DNS:www.example.org violates the name constraints of `CN = Constrained Root`: outside the permitted subtrees (DNS:example.com)",
+        ),
+        (
+            "--ca nc.pem nc-excluded.pem".into(),
+            false,
+            "DNS:x.bad.example.com violates the name constraints of `CN = Constrained Root`: within excluded subtree DNS:bad.example.com",
+        ),
+        (
+            "--ca nc.pem nc-ip.pem".into(),
+            false,
+            "IP:192.168.1.1 violates the name constraints of `CN = Constrained Root`: outside the permitted subtrees (IP:10.0.0.0/255.0.0.0)",
+        ),
+        (
+            "--ca nc.pem nc-cn.pem".into(),
+            false,
+            "DNS:www.example.org violates the name constraints",
+        ),
+        (
+            "--ca root.pem --host example.com star.pem".into(),
+            false,
+            "`example.com` does not match its names (DNS:*.com)",
+        ),
+        (
+            format!("--ca root.pem --untrusted both-inters.pem --attime {in_3_days} via-inter.pem"),
+            true,
+            "OK (CN = via inter <- CN = Inter <- CN = Root)",
+        ),
+        (
+            "--ca root.pem --untrusted p0-chain.pem under-rekey.pem".into(),
+            true,
+            "OK (CN = under rekey <- CN = Pathlen Zero <- CN = Pathlen Zero <- CN = Root)",
+        ),
+        (
+            "--ca root.pem --untrusted p0-sub-chain.pem under-sub.pem".into(),
+            false,
+            "`CN = Pathlen Zero`: pathlen:0 allows 0 intermediate CA(s) below it, the chain has 1",
+        ),
+    ];
+    for (ours, expected, text) in cases {
+        let ours: Vec<&str> = ours.split(' ').collect();
+        let theirs = openssl_args(&ours);
+        assert_eq!(
+            openssl_accepts(&dir, &theirs),
+            expected,
+            "openssl verify {theirs:?}"
+        );
+        let (ok, out) = pkirun_verify(&dir, &ours);
+        assert_eq!(ok, expected, "pkirun verify {ours:?}: {out}");
+        assert!(out.contains(text), "pkirun verify {ours:?}: {out}");
+    }
+    // Backtracking: the expired intermediate alone fails.
+    let (ok, out) = pkirun_verify(
+        &dir,
+        &[
+            "--ca",
+            "root.pem",
+            "--untrusted",
+            "inter-old.pem",
+            "--attime",
+            &in_3_days,
+            "via-inter.pem",
+        ],
+    );
+    assert!(!ok && out.contains("`CN = Inter`: expired at"), "{out}");
+}
