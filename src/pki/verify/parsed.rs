@@ -14,8 +14,8 @@ use x509_cert::ext::pkix::{
 use x509_cert::name::Name;
 
 use super::error::VerifyError;
+use crate::pki::KeySpec;
 use crate::pki::cert::Certificate;
-use crate::pki::key::KeySpec;
 use crate::pki::pubkey::PublicKey;
 
 /// The smallest RSA modulus accepted, in bits (as OpenSSL's security level 2).
