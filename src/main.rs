@@ -228,7 +228,6 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 allow_exec: cli.allow_exec,
                 threads: cli.threads,
                 quiet: cli.quiet,
-                force: cli.force,
             };
             script::run_file(&script, ws, &opts)
                 .map(|()| Outcome::Ok)

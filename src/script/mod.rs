@@ -13,11 +13,9 @@ macro_rules! func {
     };
 }
 
-mod bindings;
-mod bindings_batch;
-mod bindings_cfssl;
-mod bindings_extra;
+mod api;
 pub mod convert;
+mod progress;
 mod stdlib;
 
 use std::collections::BTreeMap;
@@ -26,6 +24,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
+use crate::pki::{Ca, Certificate, Csr, Key};
 use crate::workspace::Workspace;
 
 /// What a script run needs from the command line.
@@ -39,17 +38,15 @@ pub struct Options {
     pub threads: Option<usize>,
     /// `--quiet`: no progress bar.
     pub quiet: bool,
-    /// `--force`: existing files may be overwritten (scripts can ask with `force()`).
-    pub force: bool,
 }
 
-/// State shared by every registered function.
+/// State shared by every registered function. `--force` is not here: the [`Workspace`] holds
+/// it (`Workspace::with_force`) and every function reads it from there.
 #[derive(Debug)]
 pub struct Ctx {
     ws: Workspace,
     params: BTreeMap<String, String>,
     allow_exec: bool,
-    force: bool,
     threads: Option<usize>,
     quiet: bool,
 }
@@ -77,7 +74,38 @@ pub enum ScriptError {
     },
 }
 
+/// What adds one area's functions (and property getters) to an engine.
+type Register = fn(&mut Engine, &Arc<Ctx>);
+
+/// The script API, area by area (what a script author looks for, and where its functions are
+/// registered), in the order `pkirun functions` lists them.
+const AREAS: &[(&str, Register)] = &[
+    ("parameters", api::params::register),
+    ("keys", api::keys::register),
+    ("CSRs", api::csr::register),
+    ("certificates", api::certs::register),
+    ("CAs", api::ca::register),
+    ("bulk", api::batch::register),
+    ("inspection", api::inspect::register),
+    ("files", api::files::register),
+    ("checks", api::checks::register),
+    ("cfssl", api::cfssl::register),
+    ("values", api::values::register),
+    ("system", api::system::register),
+];
+
 impl Ctx {
+    /// The state of a run with `opts`, bound to `ws`.
+    fn new(ws: Workspace, opts: &Options) -> Self {
+        Ctx {
+            ws,
+            params: opts.params.clone(),
+            allow_exec: opts.allow_exec,
+            threads: opts.threads,
+            quiet: opts.quiet,
+        }
+    }
+
     /// Looks up a `-D` parameter and converts it to the type of `default`.
     fn param(&self, name: &str, default: Dynamic) -> Result<Dynamic, String> {
         let Some(raw) = self.params.get(name) else {
@@ -124,21 +152,25 @@ pub(crate) fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
     e.to_string().into()
 }
 
+/// Registers the script types under the names signatures show (`Key`, not a Rust path).
+fn register_types(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Key>("Key")
+        .register_type_with_name::<Certificate>("Cert")
+        .register_type_with_name::<Csr>("Csr")
+        .register_type_with_name::<Ca>("Ca");
+}
+
 /// Builds an engine with pkirun's functions, bound to `ws`.
 #[must_use]
 pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_expr_depths(256, 128);
-    let ctx = Arc::new(Ctx {
-        ws,
-        params: opts.params.clone(),
-        allow_exec: opts.allow_exec,
-        force: opts.force,
-        threads: opts.threads,
-        quiet: opts.quiet,
-    });
-    bindings::register(&mut engine, &ctx);
-    bindings_batch::register(&mut engine, &ctx);
+    register_types(&mut engine);
+    let ctx = Arc::new(Ctx::new(ws, opts));
+    for (_, register) in AREAS {
+        register(&mut engine, &ctx);
+    }
     engine.set_module_resolver(stdlib::resolver(script_dir));
     engine
 }
@@ -283,28 +315,46 @@ fn script_type(rust: &str) -> &str {
 /// One script function for `pkirun functions`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FunctionDoc {
+    /// The area it belongs to (`keys`, `files`, ...); not in `pkirun functions --json`.
+    #[serde(skip)]
+    pub area: &'static str,
     /// The signature, e.g. `gen_key(algorithm: &str, size: i64) -> Key`.
     pub signature: String,
     /// The doc comment without `///`.
     pub doc: String,
 }
 
-/// Every pkirun script function (not Rhai's standard library), sorted by signature.
+/// Every pkirun script function (not Rhai's standard library), area by area in the order of
+/// [`AREAS`], and within an area by name.
 #[must_use]
 pub fn functions() -> Vec<FunctionDoc> {
-    let ws = match Workspace::new(".") {
-        Ok(ws) => ws,
-        Err(_) => return Vec::new(),
+    let Ok(ws) = Workspace::new(".") else {
+        return Vec::new();
     };
-    let engine = engine(ws, &Options::default(), None);
+    let ctx = Arc::new(Ctx::new(ws, &Options::default()));
+    AREAS
+        .iter()
+        .flat_map(|(area, register)| {
+            let mut engine = Engine::new();
+            register_types(&mut engine);
+            register(&mut engine, &ctx);
+            documented(&engine, area)
+        })
+        .collect()
+}
+
+/// The functions registered into `engine` (without property getters), as Rhai's metadata
+/// orders them (by name), marked with their `area`.
+fn documented(engine: &Engine, area: &'static str) -> Vec<FunctionDoc> {
     let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let mut out: Vec<FunctionDoc> = value["functions"]
+    value["functions"]
         .as_array()
         .map(|fs| {
             fs.iter()
                 .filter(|f| !f["name"].as_str().unwrap_or("").starts_with("get$"))
                 .map(|f| FunctionDoc {
+                    area,
                     signature: f["signature"].as_str().unwrap_or("").to_string(),
                     doc: f["docComments"]
                         .as_array()
@@ -320,7 +370,5 @@ pub fn functions() -> Vec<FunctionDoc> {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    out.sort_by(|a, b| a.signature.cmp(&b.signature));
-    out
+        .unwrap_or_default()
 }
