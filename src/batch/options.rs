@@ -139,3 +139,28 @@ pub struct SignOptions {
     /// Where to write the refused CSRs as JSON lines, if anywhere.
     pub report: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_profile_of_the_same_name_wins_and_the_default_is_first() {
+        let named = |n: &str| Profile::named(n).unwrap();
+        let opts = IssueOptions {
+            layout: Layout::cfssl("{name}"),
+            run: BatchOptions::default(),
+            key: KeySpec::P256,
+            profile: named("peer"),
+            profiles: vec![
+                ("web".into(), named("client")),
+                ("web".into(), named("server")),
+            ],
+        };
+        let (list, defaults) = opts.spec_defaults();
+        assert_eq!(list[0], named("peer"));
+        assert_eq!(defaults.profile, 0);
+        assert_eq!(list[defaults.profiles["web"]], named("server"));
+        assert_eq!(defaults.key, KeySpec::P256);
+    }
+}

@@ -372,3 +372,37 @@ fn documented(engine: &Engine, area: &'static str) -> Vec<FunctionDoc> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_listed_area_by_area_in_the_order_of_the_list() {
+        let fns = functions();
+        let position = |area: &str| AREAS.iter().position(|(a, _)| *a == area).unwrap();
+        let order: Vec<usize> = fns.iter().map(|f| position(f.area)).collect();
+        assert!(
+            order.windows(2).all(|w| w[0] <= w[1]),
+            "areas out of order: {:?}",
+            fns.iter().map(|f| f.area).collect::<Vec<_>>()
+        );
+        for (area, _) in AREAS {
+            assert!(
+                fns.iter().any(|f| f.area == *area),
+                "`{area}` lists nothing"
+            );
+        }
+        assert_eq!(fns.first().map(|f| f.area), Some("parameters"));
+    }
+
+    #[test]
+    fn force_is_read_from_the_workspace() {
+        let dir = std::env::temp_dir();
+        for force in [false, true] {
+            let ws = Workspace::new(&dir).unwrap().with_force(force);
+            let engine = engine(ws, &Options::default(), None);
+            assert_eq!(engine.eval::<bool>("force()").unwrap(), force);
+        }
+    }
+}

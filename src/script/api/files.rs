@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, Map};
 
 use super::FnResult;
-use super::write_options::{file_mode, file_options, overwrite_option};
+use super::write_options::{file_mode, file_options, mode_option, overwrite_option};
 use crate::script::convert;
 use crate::script::{Ctx, rt};
 use crate::workspace::{self, WriteOptions};
@@ -151,10 +151,7 @@ fn file_entry(i: usize, entry: &Dynamic) -> FnResult<(String, String, WriteOptio
     let text = convert::opt_string(&map, "text")
         .map_err(|e| rt(format!("{what}: {e}")))?
         .ok_or_else(|| rt(format!("{what} (`{path}`): `text` is required")))?;
-    let mode = match convert::opt_int(&map, "mode")? {
-        None => 0o644,
-        Some(m) => file_mode(m).map_err(|e| rt(format!("{what} (`{path}`): {e}")))?,
-    };
+    let mode = mode_option(&map, 0o644).map_err(|e| rt(format!("{what} (`{path}`): {e}")))?;
     let overwrite = overwrite_option(&map)?;
     Ok((
         path,

@@ -79,3 +79,38 @@ pub(crate) fn key_format_option(opts: &Map) -> ConvResult<KeyFormat> {
         None => Ok(KeyFormat::Pkcs8),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_mode_accepts_permission_and_special_bits() {
+        assert_eq!(file_mode(0).unwrap(), 0);
+        assert_eq!(file_mode(0o400).unwrap(), 0o400);
+        assert_eq!(file_mode(0o7777).unwrap(), 0o7777);
+    }
+
+    #[test]
+    fn file_mode_refuses_what_it_would_have_to_truncate() {
+        assert_eq!(
+            file_mode(0o17777).unwrap_err(),
+            "`mode`: 0o17777 is not a file mode (at most 0o7777; use e.g. 0o400)"
+        );
+        assert_eq!(
+            file_mode(-1).unwrap_err(),
+            "`mode`: -1 is not a file mode (use e.g. 0o400)"
+        );
+        assert!(file_mode(i64::from(u32::MAX) + 1).is_err());
+    }
+
+    #[test]
+    fn every_writer_reads_mode_through_the_same_parser() {
+        let mut opts = Map::new();
+        opts.insert("mode".into(), 0o17777_i64.into());
+        let expected = file_mode(0o17777).unwrap_err();
+        assert_eq!(file_options("write", &opts, 0o644).unwrap_err(), expected);
+        assert_eq!(key_options(&opts).unwrap_err(), expected);
+        assert_eq!(mode_option(&opts, 0o400).unwrap_err(), expected);
+    }
+}
