@@ -269,7 +269,6 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 allow_exec: cli.allow_exec,
                 threads: cli.threads,
                 quiet: cli.quiet,
-                force: cli.force,
                 limits: Limits {
                     operations: cli.max_operations,
                     string_size: cli.max_string_size,

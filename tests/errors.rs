@@ -619,12 +619,13 @@ fn registered_functions() -> Vec<String> {
             names.extend(
                 src.split(marker)
                     .skip(1)
+                    // The macro's own definition (`FuncRegistration::new($name)`) names none.
+                    .filter(|call| !call.trim_start().starts_with('$'))
                     .filter_map(|call| call.split('"').nth(1).map(str::to_string))
                     .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
             );
         }
     }
-    // The macro's own definition (`FuncRegistration::new($name)`) has no literal name.
     names.sort();
     names
 }

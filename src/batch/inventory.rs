@@ -73,6 +73,10 @@ pub struct RawSpec {
     /// Profile name, default the batch's.
     #[serde(default)]
     pub profile: Option<String>,
+    /// A whole subject, already parsed, replacing the one the fields above make (the fields
+    /// are still checked). Never read from a file: callers set it from their own syntax.
+    #[serde(skip)]
+    pub subject: Option<DistinguishedName>,
 }
 
 /// Reads a field that may hold several values: a string is one value (never split: commas and
@@ -177,7 +181,7 @@ impl RawSpec {
         };
         Ok(BatchSpec {
             name: self.name,
-            subject: dn,
+            subject: self.subject.unwrap_or(dn),
             sans,
             key,
             profile,

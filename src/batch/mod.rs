@@ -8,6 +8,7 @@
 
 mod inventory;
 mod manifest;
+mod options;
 mod output;
 mod policy;
 
@@ -21,9 +22,10 @@ pub use inventory::{
     InventoryFormat, RawSpec, SpecDefaults, SpecStream, read_inventory, split_list,
 };
 pub use manifest::{Manifest, ManifestEntry};
+pub use options::{BatchOptions, CsrSource, IssueOptions, Layout, SignOptions, SpecSource};
 pub use policy::{NamePolicy, check_csr};
 
-use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeyFormat, KeySpec, Profile, San};
+use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeySpec, Profile, San};
 use crate::workspace::{Dir, Workspace, WriteOptions};
 use output::OutputDir;
 
@@ -71,6 +73,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The report of refused CSRs could not be written.
+    #[error("report `{path}`: {message}")]
+    Report {
+        /// Report path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The thread pool could not be built.
     #[error("cannot start {0} worker threads")]
     Pool(usize),
@@ -94,80 +104,13 @@ pub struct BatchSpec {
     pub profile: usize,
 }
 
-/// Where outputs go: templates with `{name}`, e.g. `certs/{name}.pem` and `certs/{name}-key.pem`.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    /// Certificate path template.
-    pub cert: String,
-    /// Key path template.
-    pub key: String,
-}
-
-impl Layout {
-    /// cfssljson's `-bare` names under `out`: `{out}.pem` and `{out}-key.pem`.
-    #[must_use]
-    pub fn cfssl(out: &str) -> Self {
-        Layout {
-            cert: format!("{out}.pem"),
-            key: format!("{out}-key.pem"),
-        }
-    }
-
-    /// openssl-style names: `{out}.crt` and `{out}.key`.
-    #[must_use]
-    pub fn openssl(out: &str) -> Self {
-        Layout {
-            cert: format!("{out}.crt"),
-            key: format!("{out}.key"),
-        }
-    }
-
-    /// The certificate path for `name`.
-    #[must_use]
-    pub fn cert_path(&self, name: &str) -> String {
-        output::render(&self.cert, name)
-    }
-
-    /// The key path for `name`.
-    #[must_use]
-    pub fn key_path(&self, name: &str) -> String {
-        output::render(&self.key, name)
-    }
-}
-
-/// Options shared by both batch kinds.
-#[derive(Debug, Clone)]
-pub struct BatchOptions {
-    /// Worker threads (`None`: all cores).
-    pub threads: Option<usize>,
-    /// Manifest path (JSON lines), or none.
-    pub manifest: Option<String>,
-    /// Mode of key files.
-    pub key_mode: u32,
-    /// Key file format.
-    pub key_format: KeyFormat,
-}
-
-impl Default for BatchOptions {
-    fn default() -> Self {
-        BatchOptions {
-            threads: None,
-            manifest: None,
-            key_mode: 0o400,
-            key_format: KeyFormat::Pkcs8,
-        }
-    }
-}
-
-/// What every batch runs with: where files go, who signs, how, and who watches.
+/// What every batch runs with: where files go, who signs, and who watches.
 #[derive(Clone, Copy)]
 pub struct Batch<'a> {
     /// The working directory.
     pub ws: &'a Workspace,
     /// The signing CA.
     pub ca: &'a Ca,
-    /// Threads, manifest, key mode and format.
-    pub opts: &'a BatchOptions,
     /// Progress hook.
     pub progress: &'a dyn Progress,
 }
@@ -352,11 +295,11 @@ impl<'a> Run<'a> {
     /// run left, open the manifest, draw a run id, build the thread pool.
     fn start(
         batch: &Batch<'a>,
+        opts: &'a BatchOptions,
         layout: &Layout,
     ) -> Result<(Self, Option<Manifest>, rayon::ThreadPool)> {
         cleanup_stale_temps(batch.ws, layout)?;
-        let mut manifest = batch
-            .opts
+        let mut manifest = opts
             .manifest
             .as_deref()
             .map(|p| Manifest::open(batch.ws, p))
@@ -365,7 +308,7 @@ impl<'a> Run<'a> {
         let run = Run {
             ws: batch.ws,
             ca: batch.ca,
-            opts: batch.opts,
+            opts,
             recorded: manifest
                 .as_mut()
                 .map(Manifest::take_names)
@@ -375,7 +318,7 @@ impl<'a> Run<'a> {
             keys: certs.sibling(batch.ws, &layout.key)?,
             certs,
         };
-        Ok((run, manifest, pool(batch.opts.threads)?))
+        Ok((run, manifest, pool(opts.threads)?))
     }
 
     /// The next serial of this batch: `run id (4 bytes) | counter (4 bytes) | random (8 bytes)`.
@@ -621,25 +564,62 @@ fn run_chunks<T: Sync + Send>(
     result.map(|()| summary)
 }
 
-/// Issues key + certificate for every spec.
+/// Issues key + certificate for every spec of `specs`, under `opts`.
 ///
-/// `specs` is called twice: once to validate every row (nothing is generated if one is bad),
+/// The specs are read twice: once to validate every row (nothing is generated if one is bad),
 /// once to issue, streaming. Existing outputs are kept (and recorded in the manifest if they
 /// were not); `--force` on the workspace replaces them.
 ///
 /// # Errors
 /// A bad row (before anything is written), a file error, or a signing error.
-pub fn issue_batch<I>(
+pub fn issue_batch(batch: &Batch<'_>, specs: SpecSource, opts: &IssueOptions) -> Result<Summary> {
+    let (profiles, defaults) = opts.spec_defaults();
+    match specs {
+        SpecSource::Inventory(path) => issue_specs(
+            batch,
+            || match read_inventory(batch.ws, &path, &defaults) {
+                Ok(it) => it,
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            },
+            &path,
+            opts,
+            &profiles,
+        ),
+        SpecSource::List(rows) => {
+            let source_name = "specs";
+            let mut list = Vec::with_capacity(rows.len());
+            for (i, raw) in rows.into_iter().enumerate() {
+                let spec = raw.into_spec(&defaults).map_err(|message| Error::Row {
+                    source_name: source_name.to_string(),
+                    row: i + 1,
+                    message,
+                })?;
+                list.push((i + 1, spec));
+            }
+            issue_specs(
+                batch,
+                || list.iter().cloned().map(Ok),
+                source_name,
+                opts,
+                &profiles,
+            )
+        }
+    }
+}
+
+/// [`issue_batch`] over a stream of specs that can be started twice.
+fn issue_specs<I>(
     batch: &Batch<'_>,
     specs: impl Fn() -> I,
     source_name: &str,
-    layout: &Layout,
+    opts: &IssueOptions,
     profiles: &[Profile],
 ) -> Result<Summary>
 where
     I: Iterator<Item = Result<(usize, BatchSpec)>>,
 {
     let Batch { ws, progress, .. } = *batch;
+    let layout = &opts.layout;
     let started = Instant::now();
     // Pass 1: validate every row, streaming; only 16-byte name digests are kept.
     let mut check = NameCheck {
@@ -662,7 +642,7 @@ where
         total += 1;
     }
     drop(check);
-    let (run, mut manifest, pool) = Run::start(batch, layout)?;
+    let (run, mut manifest, pool) = Run::start(batch, &opts.run, layout)?;
     progress.start(total as u64);
     let result = run_chunks(
         &run,
@@ -687,25 +667,52 @@ pub struct CsrItem {
     pub path: String,
 }
 
-/// Signs every CSR under `profile` and `policy`; writes `out` (template with `{name}`).
-/// Refused CSRs are listed in the summary (and not written); the rest are signed.
+impl CsrItem {
+    /// The item for a CSR file: its name is the file name without directory and extension.
+    #[must_use]
+    pub fn from_path(path: String) -> Self {
+        let file = path.rsplit('/').next().unwrap_or(&path);
+        let name = file
+            .rsplit_once('.')
+            .map_or(file, |(stem, _)| stem)
+            .to_string();
+        CsrItem { name, path }
+    }
+}
+
+/// The CSRs of `source`: a directory's `.csr`, `.req` and `.pem` files (sorted), or the paths
+/// given.
+///
+/// # Errors
+/// The directory cannot be listed.
+pub fn csr_items(ws: &Workspace, source: &CsrSource) -> Result<Vec<CsrItem>> {
+    let paths = match source {
+        CsrSource::Dir(dir) => ws
+            .list(dir)?
+            .into_iter()
+            .filter(|p| p.ends_with(".csr") || p.ends_with(".req") || p.ends_with(".pem"))
+            .collect(),
+        CsrSource::Paths(paths) => paths.clone(),
+    };
+    Ok(paths.into_iter().map(CsrItem::from_path).collect())
+}
+
+/// Signs every CSR of `csrs` under `opts.profile` and `opts.policy`, writing `opts.out`
+/// (a template with `{name}`). Refused CSRs are listed in the summary (and not written, and in
+/// `opts.report` when one is named); the rest are signed.
 ///
 /// # Errors
 /// A file or manifest error (a refused CSR is not an error here).
-pub fn sign_batch(
-    batch: &Batch<'_>,
-    csrs: &[CsrItem],
-    out: &str,
-    profile: &Profile,
-    policy: &NamePolicy,
-) -> Result<Summary> {
+pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Result<Summary> {
     let Batch {
         ws, ca, progress, ..
     } = *batch;
+    let csrs = csr_items(ws, csrs)?;
+    let (profile, policy) = (&opts.profile, &opts.policy);
     let started = Instant::now();
     let layout = Layout {
-        cert: out.to_string(),
-        key: out.to_string(),
+        cert: opts.out.clone(),
+        key: opts.out.clone(),
     };
     validate_names(
         ws,
@@ -715,7 +722,7 @@ pub fn sign_batch(
             .enumerate()
             .map(|(i, c)| (i + 1, c.name.as_str())),
     )?;
-    let (run, mut manifest, pool) = Run::start(batch, &layout)?;
+    let (run, mut manifest, pool) = Run::start(batch, &opts.run, &layout)?;
     progress.start(csrs.len() as u64);
     let work = |item: &CsrItem| -> Result<Outcome> {
         let cert_path = layout.cert_path(&item.name);
@@ -776,7 +783,35 @@ pub fn sign_batch(
     progress.finish();
     let mut summary = result?;
     summary.seconds = started.elapsed().as_secs_f64();
+    if let Some(report) = &opts.report {
+        write_report(ws, report, &summary.rejected)?;
+    }
     Ok(summary)
+}
+
+/// Writes the refused CSRs to `path` as JSON lines (replacing an earlier report), creating its
+/// directory.
+fn write_report(ws: &Workspace, path: &str, rejected: &[Rejection]) -> Result<()> {
+    let mut text = String::new();
+    for r in rejected {
+        let line = serde_json::to_string(r).map_err(|e| Error::Report {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if let Some((dir, _)) = path.rsplit_once('/') {
+        if !dir.is_empty() {
+            ws.mkdir(dir)?;
+        }
+    }
+    let opts = WriteOptions {
+        mode: Some(0o644),
+        overwrite: true,
+    };
+    ws.write(path, text.as_bytes(), opts)?;
+    Ok(())
 }
 
 /// Removes `.pkirun-*` temporary files left in the output directories by a run that was

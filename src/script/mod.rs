@@ -13,21 +13,24 @@ macro_rules! func {
     };
 }
 
-mod bindings;
-mod bindings_batch;
-mod bindings_cfssl;
-mod bindings_extra;
+mod api;
 pub mod convert;
 pub mod declared;
+mod error;
 pub mod limits;
+mod progress;
 mod stdlib;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, Position};
+use rhai::{Dynamic, Engine, EvalAltResult};
 
+pub use error::ScriptError;
+use error::{describe, location};
+
+use crate::pki::{Ca, Certificate, Csr, Key};
 use crate::workspace::Workspace;
 
 /// What a script run needs from the command line.
@@ -41,70 +44,55 @@ pub struct Options {
     pub threads: Option<usize>,
     /// `--quiet`: no progress bar.
     pub quiet: bool,
-    /// `--force`: existing files may be overwritten (scripts can ask with `force()`).
-    pub force: bool,
     /// `--max-operations` and the other resource limits.
     pub limits: limits::Limits,
     /// Set (by a Ctrl-C handler) to stop the script at its next step.
     pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
-/// State shared by every registered function.
+/// State shared by every registered function. `--force` is not here: the [`Workspace`] holds
+/// it (`Workspace::with_force`) and every function reads it from there.
 #[derive(Debug)]
 pub struct Ctx {
     ws: Workspace,
     params: BTreeMap<String, String>,
     allow_exec: bool,
-    force: bool,
     threads: Option<usize>,
     quiet: bool,
 }
 
-/// A script that failed: where and why.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ScriptError {
-    /// The script file could not be read.
-    #[error("`{path}`: cannot read script: {source}")]
-    Read {
-        /// The script path as given.
-        path: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A `-D NAME=...` that the script never reads (a typo would otherwise run with defaults).
-    #[error("`-D {name}`: {script} reads no parameter `{name}`{hint} (it reads: {reads})")]
-    UnknownParameter {
-        /// The script path as given.
-        script: String,
-        /// The name given with `-D`.
-        name: String,
-        /// `; did you mean `x`?`, or a note that some names are computed, or nothing.
-        hint: String,
-        /// The names the script reads, comma-separated (or `none`).
-        reads: String,
-    },
-    /// Ctrl-C stopped the script between two of its steps.
-    #[error(
-        "{location}: interrupted (Ctrl-C): the files written so far are whole; run the same \
-         command again to finish"
-    )]
-    Interrupted {
-        /// Where the script was when it stopped.
-        location: String,
-    },
-    /// A syntax or runtime error at a position.
-    #[error("{location}: {message}")]
-    At {
-        /// `file:line:column`, or just the file when Rhai has no position.
-        location: String,
-        /// What went wrong.
-        message: String,
-    },
-}
+/// What adds one area's functions (and property getters) to an engine.
+type Register = fn(&mut Engine, &Arc<Ctx>);
+
+/// The script API, area by area (what a script author looks for, and where its functions are
+/// registered), in the order `pkirun functions` lists them.
+const AREAS: &[(&str, Register)] = &[
+    ("parameters", api::params::register),
+    ("keys", api::keys::register),
+    ("CSRs", api::csr::register),
+    ("certificates", api::certs::register),
+    ("CAs", api::ca::register),
+    ("bulk", api::batch::register),
+    ("inspection", api::inspect::register),
+    ("files", api::files::register),
+    ("checks", api::checks::register),
+    ("cfssl", api::cfssl::register),
+    ("values", api::values::register),
+    ("system", api::system::register),
+];
 
 impl Ctx {
+    /// The state of a run with `opts`, bound to `ws`.
+    fn new(ws: Workspace, opts: &Options) -> Self {
+        Ctx {
+            ws,
+            params: opts.params.clone(),
+            allow_exec: opts.allow_exec,
+            threads: opts.threads,
+            quiet: opts.quiet,
+        }
+    }
+
     /// Looks up a `-D` parameter and converts it to the type of `default`.
     fn param(&self, name: &str, default: Dynamic) -> Result<Dynamic, String> {
         let Some(raw) = self.params.get(name) else {
@@ -151,22 +139,26 @@ pub(crate) fn rt(e: impl std::fmt::Display) -> Box<EvalAltResult> {
     e.to_string().into()
 }
 
+/// Registers the script types under the names signatures show (`Key`, not a Rust path).
+fn register_types(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Key>("Key")
+        .register_type_with_name::<Certificate>("Cert")
+        .register_type_with_name::<Csr>("Csr")
+        .register_type_with_name::<Ca>("Ca");
+}
+
 /// Builds an engine with pkirun's functions, bound to `ws`.
 #[must_use]
 pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_expr_depths(256, 128);
     opts.limits.apply(&mut engine, opts.interrupt.clone());
-    let ctx = Arc::new(Ctx {
-        ws,
-        params: opts.params.clone(),
-        allow_exec: opts.allow_exec,
-        force: opts.force,
-        threads: opts.threads,
-        quiet: opts.quiet,
-    });
-    bindings::register(&mut engine, &ctx);
-    bindings_batch::register(&mut engine, &ctx);
+    register_types(&mut engine);
+    let ctx = Arc::new(Ctx::new(ws, opts));
+    for (_, register) in AREAS {
+        register(&mut engine, &ctx);
+    }
     engine.set_module_resolver(stdlib::resolver(script_dir));
     engine
 }
@@ -284,144 +276,49 @@ fn run_ast(engine: &Engine, name: &str, ast: &rhai::AST) -> Result<(), ScriptErr
     })
 }
 
-fn location(name: &str, pos: Position) -> String {
-    match (pos.line(), pos.position()) {
-        (Some(l), Some(c)) => format!("{name}:{l}:{c}"),
-        (Some(l), None) => format!("{name}:{l}"),
-        _ => name.to_string(),
-    }
-}
-
-/// Turns a Rhai error into `file:line:column: message`, looking through function-call and
-/// module wrappers to the innermost cause. When that cause lies in an embedded `stdlib/`
-/// module, the location is the script line that called into it (the line the user can fix),
-/// and the module's line follows the message. `known` tells whether a function name exists
-/// (with other argument types).
-fn describe(
-    engine: &Engine,
-    name: &str,
-    err: &EvalAltResult,
-    known: &dyn Fn(&str) -> bool,
-) -> ScriptError {
-    let mut here = (name.to_string(), err.position());
-    // The deepest frame outside the embedded modules: where the user's code made the call.
-    let mut user = here.clone();
-    let mut inner = err;
-    while let EvalAltResult::ErrorInFunctionCall(_, src, e, _)
-    | EvalAltResult::ErrorInModule(src, e, _) = inner
-    {
-        if !src.is_empty() {
-            here.0 = src.clone();
-        }
-        if !e.position().is_none() {
-            here.1 = e.position();
-        }
-        if !here.0.starts_with(STDLIB_PREFIX) {
-            user = here.clone();
-        }
-        inner = e;
-    }
-    if limits::is_interrupt(inner) {
-        return ScriptError::Interrupted {
-            location: location(&user.0, user.1),
-        };
-    }
-    let mut message = match inner {
-        e if limits::describe(engine, e).is_some() => {
-            limits::describe(engine, e).unwrap_or_default()
-        }
-        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
-        EvalAltResult::ErrorFunctionNotFound(sig, _) => function_not_found(sig, known),
-        other => {
-            // Rhai appends " (line N, position M)"; the location already says it.
-            let text = other.to_string();
-            match text.rfind(" (line ") {
-                Some(i) if text.ends_with(')') => text[..i].to_string(),
-                _ => text,
-            }
-        }
-    };
-    let at = if here.0.starts_with(STDLIB_PREFIX) && !user.0.starts_with(STDLIB_PREFIX) {
-        message = format!("{message} (in {})", location(&here.0, here.1));
-        user
-    } else {
-        here
-    };
-    ScriptError::At {
-        location: location(&at.0, at.1),
-        message,
-    }
-}
-
-/// The source name of the embedded modules (`stdlib/cfssl.rhai`).
-const STDLIB_PREFIX: &str = "stdlib/";
-
-/// The message for a call Rhai could not resolve: an unknown name, or a known one given
-/// arguments of other types (Rhai reports both alike).
-fn function_not_found(sig: &str, known: &dyn Fn(&str) -> bool) -> String {
-    let name = sig.split([' ', '(']).next().unwrap_or(sig);
-    if !known(name) {
-        return format!("unknown function `{name}` (run `pkirun functions` for the list)");
-    }
-    // Rhai's signature lists internal types (`&str | ImmutableString | String`); say them
-    // the way a script writer thinks of them.
-    let args = sig
-        .find('(')
-        .and_then(|i| sig.rfind(')').map(|j| &sig[i + 1..j]))
-        .unwrap_or("");
-    let args: Vec<&str> = if args.trim().is_empty() {
-        Vec::new()
-    } else {
-        args.split(',').map(|a| script_type(a.trim())).collect()
-    };
-    format!(
-        "`{name}` was called with ({}), which it does not take (`pkirun functions` shows its \
-         signature)",
-        args.join(", ")
-    )
-}
-
-/// A Rhai type name as scripts know it.
-fn script_type(rust: &str) -> &str {
-    match rust {
-        "()" => "()",
-        "i64" => "integer",
-        "f64" => "float",
-        "bool" => "bool",
-        "char" => "char",
-        _ if rust.contains("ImmutableString") || rust.contains("&str") => "string",
-        _ if rust.ends_with("Map") => "map",
-        _ if rust.ends_with("Array") => "array",
-        _ if rust.ends_with("Blob") => "blob",
-        _ => rust.rsplit("::").next().unwrap_or(rust),
-    }
-}
-
 /// One script function for `pkirun functions`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FunctionDoc {
+    /// The area it belongs to (`keys`, `files`, ...); not in `pkirun functions --json`.
+    #[serde(skip)]
+    pub area: &'static str,
     /// The signature, e.g. `gen_key(algorithm: &str, size: i64) -> Key`.
     pub signature: String,
     /// The doc comment without `///`.
     pub doc: String,
 }
 
-/// Every pkirun script function (not Rhai's standard library), sorted by signature.
+/// Every pkirun script function (not Rhai's standard library), area by area in the order of
+/// [`AREAS`], and within an area by name.
 #[must_use]
 pub fn functions() -> Vec<FunctionDoc> {
-    let ws = match Workspace::new(".") {
-        Ok(ws) => ws,
-        Err(_) => return Vec::new(),
+    let Ok(ws) = Workspace::new(".") else {
+        return Vec::new();
     };
-    let engine = engine(ws, &Options::default(), None);
+    let ctx = Arc::new(Ctx::new(ws, &Options::default()));
+    AREAS
+        .iter()
+        .flat_map(|(area, register)| {
+            let mut engine = Engine::new();
+            register_types(&mut engine);
+            register(&mut engine, &ctx);
+            documented(&engine, area)
+        })
+        .collect()
+}
+
+/// The functions registered into `engine` (without property getters), as Rhai's metadata
+/// orders them (by name), marked with their `area`.
+fn documented(engine: &Engine, area: &'static str) -> Vec<FunctionDoc> {
     let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let mut out: Vec<FunctionDoc> = value["functions"]
+    value["functions"]
         .as_array()
         .map(|fs| {
             fs.iter()
                 .filter(|f| !f["name"].as_str().unwrap_or("").starts_with("get$"))
                 .map(|f| FunctionDoc {
+                    area,
                     signature: f["signature"].as_str().unwrap_or("").to_string(),
                     doc: f["docComments"]
                         .as_array()
@@ -437,7 +334,39 @@ pub fn functions() -> Vec<FunctionDoc> {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    out.sort_by(|a, b| a.signature.cmp(&b.signature));
-    out
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_listed_area_by_area_in_the_order_of_the_list() {
+        let fns = functions();
+        let position = |area: &str| AREAS.iter().position(|(a, _)| *a == area).unwrap();
+        let order: Vec<usize> = fns.iter().map(|f| position(f.area)).collect();
+        assert!(
+            order.windows(2).all(|w| w[0] <= w[1]),
+            "areas out of order: {:?}",
+            fns.iter().map(|f| f.area).collect::<Vec<_>>()
+        );
+        for (area, _) in AREAS {
+            assert!(
+                fns.iter().any(|f| f.area == *area),
+                "`{area}` lists nothing"
+            );
+        }
+        assert_eq!(fns.first().map(|f| f.area), Some("parameters"));
+    }
+
+    #[test]
+    fn force_is_read_from_the_workspace() {
+        let dir = std::env::temp_dir();
+        for force in [false, true] {
+            let ws = Workspace::new(&dir).unwrap().with_force(force);
+            let engine = engine(ws, &Options::default(), None);
+            assert_eq!(engine.eval::<bool>("force()").unwrap(), force);
+        }
+    }
 }

@@ -1,0 +1,100 @@
+//! CAs: make or load a certificate authority, and sign or issue under it.
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, Map};
+
+use super::{FnResult, at};
+use crate::pki::{Ca, Certificate, Csr, Key, KeySpec, Profile};
+use crate::script::convert::{self, PROFILE_KEYS};
+use crate::script::{Ctx, rt};
+
+/// Registers `new_ca`, `load_ca`, `ca.sign`, `ca.issue` and the `cert` and `key` getters.
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    func!(
+        engine,
+        "new_ca",
+        ["key: Key", "opts: Map", "Ca"],
+        "Makes a self-signed CA certificate for `key`.
+        Options: #{ subject: .., days: 365, key_usage: [\"critical\", \"keyCertSign\", ..],
+        basic_constraints: \"critical,CA:true,pathlen:1\" }. Defaults: the `ca` profile, 365 days.",
+        new_ca
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "load_ca",
+        ["cert_path: &str", "key_path: &str", "Ca"],
+        "Loads an existing CA from its certificate and key; refuses a key that does not match.",
+        move |cert_path: &str, key_path: &str| load_ca(&c, cert_path, key_path)
+    );
+    func!(engine, "sign", ["ca: Ca", "csr: Csr", "opts: Map", "Cert"],
+        "Signs a CSR under a profile, like `openssl ca` or `cfssl sign`.
+        Options: #{ profile: \"server\",
+        days: 365, key_usage: [..], ext_key_usage: [..], usages: [cfssl names], copy_extensions:
+        \"copy\", policy: #{ O: \"supplied\", CN: \"optional\" }, authority_key_id: \"keyid,issuer:always\" }.",
+        sign);
+    func!(
+        engine,
+        "issue",
+        ["ca: Ca", "opts: Map", "Map"],
+        "Generates a key and its certificate in one step, like `cfssl gencert`.
+        Options: #{ key: \"ecdsa:384\",
+        subject: .., san: [..], profile: \"peer\", ... }. Returns #{ key: Key, cert: Cert }.",
+        issue
+    );
+    engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
+    engine.register_get("key", |ca: &mut Ca| ca.key().clone());
+}
+
+/// `new_ca(key, opts)`: the `ca` profile overridden by the options; a subject is required.
+fn new_ca(key: Key, opts: Map) -> FnResult<Ca> {
+    let mut known = PROFILE_KEYS.to_vec();
+    known.push("subject");
+    convert::check_keys("new_ca", &opts, &known)?;
+    let subject = convert::subject(opts.get("subject").unwrap_or(&Dynamic::UNIT))?;
+    if subject.is_empty() {
+        return Err(rt(
+            "new_ca: `subject` is required (e.g. #{ CN: \"My CA\" })",
+        ));
+    }
+    let profile = convert::profile(&opts, Profile::named("ca").map_err(rt)?)?;
+    Ca::self_signed(key, &subject, &profile).map_err(rt)
+}
+
+/// `load_ca(cert_path, key_path)`: refuses a key that does not match the certificate.
+fn load_ca(ctx: &Ctx, cert_path: &str, key_path: &str) -> FnResult<Ca> {
+    let cert =
+        Certificate::from_pem(&ctx.ws.read(cert_path).map_err(rt)?).map_err(at(cert_path))?;
+    let key = Key::from_pem(&ctx.ws.read(key_path).map_err(rt)?).map_err(at(key_path))?;
+    Ca::load(cert, key).map_err(|e| rt(format!("`{cert_path}` + `{key_path}`: {e}")))
+}
+
+/// `ca.sign(csr, opts)`.
+fn sign(ca: &mut Ca, csr: Csr, opts: Map) -> FnResult<Certificate> {
+    convert::check_keys("ca.sign", &opts, PROFILE_KEYS)?;
+    let profile = convert::profile(&opts, Profile::default())?;
+    ca.sign(&csr, &profile).map_err(rt)
+}
+
+/// `ca.issue(opts)`: a new key (default RSA 2048) and its certificate, as `#{ key, cert }`.
+fn issue(ca: &mut Ca, opts: Map) -> FnResult<Map> {
+    let mut known = PROFILE_KEYS.to_vec();
+    known.extend(["subject", "san", "key"]);
+    convert::check_keys("ca.issue", &opts, &known)?;
+    let spec = match opts.get("key") {
+        Some(v) => KeySpec::parse(&v.to_string()).map_err(|e| rt(format!("`key`: {e}")))?,
+        None => KeySpec::Rsa(2048),
+    };
+    let subject = convert::subject(opts.get("subject").unwrap_or(&Dynamic::UNIT))?;
+    let sans = match opts.get("san") {
+        Some(v) => convert::sans("san", v)?,
+        None => Vec::new(),
+    };
+    let profile = convert::profile(&opts, Profile::default())?;
+    let (key, cert) = ca.issue(spec, &subject, &sans, &profile).map_err(rt)?;
+    let mut out = Map::new();
+    out.insert("key".into(), Dynamic::from(key));
+    out.insert("cert".into(), Dynamic::from(cert));
+    Ok(out)
+}

@@ -1,0 +1,132 @@
+//! Certificates: load, write (alone or with their key) and show certificates.
+
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Engine, Map};
+
+use super::files::write_text;
+use super::write_options::key_options;
+use super::{FnResult, at};
+use crate::pki::{Certificate, Key};
+use crate::script::{Ctx, rt};
+use crate::workspace::WriteOptions;
+
+/// Registers `load_cert`, `write_cert`, `write_pair`, `pem(cert)` and the certificate getters
+/// (`subject`, `issuer`, `serial`, `fingerprint`, `sans`, `not_after`).
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    let c = ctx.clone();
+    func!(
+        engine,
+        "load_cert",
+        ["path: &str", "Cert"],
+        "Loads the first certificate of a PEM file.",
+        move |path: &str| load_cert(&c, path)
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_cert",
+        ["path: &str", "cert: Cert", "()"],
+        "Writes a certificate as PEM (mode 0644), atomically; refuses to overwrite.",
+        move |path: &str, cert: Certificate| write_text(&c, path, &cert.pem(), &Map::new())
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_cert",
+        ["path: &str", "cert: Cert", "opts: Map", "()"],
+        "Writes a certificate with options #{ mode: 0o644, overwrite: true }.",
+        move |path: &str, cert: Certificate, opts: Map| write_text(&c, path, &cert.pem(), &opts)
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_pair",
+        [
+            "key_path: &str",
+            "key: Key",
+            "cert_path: &str",
+            "cert: Cert",
+            "()"
+        ],
+        "Writes a key (PKCS#8, 0400) and its certificate (0644) together: both or neither.",
+        move |kp: &str, key: Key, cp: &str, cert: Certificate| {
+            write_pair(&c, kp, &key, cp, &cert, &Map::new())
+        }
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_pair",
+        [
+            "key_path: &str",
+            "key: Key",
+            "cert_path: &str",
+            "cert: Cert",
+            "opts: Map",
+            "()"
+        ],
+        "Writes a key and its certificate together with key options #{ mode: 0o600, format: \"pkcs1\", overwrite: true }.",
+        move |kp: &str, key: Key, cp: &str, cert: Certificate, opts: Map| {
+            write_pair(&c, kp, &key, cp, &cert, &opts)
+        }
+    );
+    func!(
+        engine,
+        "pem",
+        ["cert: Cert", "String"],
+        "The certificate as PEM text.",
+        |c: Certificate| c.pem()
+    );
+    register_getters(engine);
+}
+
+/// The certificate's fields as properties: `cert.subject`, `cert.serial`, ...
+fn register_getters(engine: &mut Engine) {
+    engine.register_get("subject", |c: &mut Certificate| {
+        c.subject().map(|s| s.to_string()).unwrap_or_default()
+    });
+    engine.register_get("issuer", |c: &mut Certificate| {
+        c.issuer().map(|s| s.to_string()).unwrap_or_default()
+    });
+    engine.register_get("serial", |c: &mut Certificate| c.serial_hex());
+    engine.register_get("fingerprint", |c: &mut Certificate| c.fingerprint_sha256());
+    engine.register_get("sans", |c: &mut Certificate| {
+        c.sans()
+            .iter()
+            .map(|s| Dynamic::from(s.to_string()))
+            .collect::<Array>()
+    });
+    engine.register_get("not_after", |c: &mut Certificate| {
+        crate::pki::rfc3339(c.not_after())
+    });
+}
+
+/// `load_cert(path)`: the first certificate of the file.
+fn load_cert(ctx: &Ctx, path: &str) -> FnResult<Certificate> {
+    let bytes = ctx.ws.read(path).map_err(rt)?;
+    Certificate::from_pem(&bytes).map_err(at(path))
+}
+
+/// `write_pair(key_path, key, cert_path, cert, opts)`: both files or neither.
+fn write_pair(
+    ctx: &Ctx,
+    key_path: &str,
+    key: &Key,
+    cert_path: &str,
+    cert: &Certificate,
+    opts: &Map,
+) -> FnResult<()> {
+    let (key_write, format) = key_options(opts)?;
+    let key_pem = key.to_pem(format).map_err(at(key_path))?;
+    let cert_pem = cert.pem();
+    let cert_write = WriteOptions {
+        mode: Some(0o644),
+        overwrite: key_write.overwrite,
+    };
+    let group = [
+        (key_path, key_pem.as_bytes(), key_write),
+        (cert_path, cert_pem.as_bytes(), cert_write),
+    ];
+    ctx.ws.write_all_or_nothing(&group).map_err(rt)
+}

@@ -1,0 +1,119 @@
+//! Keys: generate, load, write and show private keys.
+
+use std::sync::Arc;
+
+use rhai::{Engine, Map};
+
+use super::write_options::key_options;
+use super::{FnResult, at};
+use crate::pki::{Key, KeyFormat, KeySpec};
+use crate::script::{Ctx, rt};
+
+/// Registers `gen_key`, `load_key`, `write_key`, `pem(key)` and the `spec` and `kind` getters.
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    func!(
+        engine,
+        "gen_key",
+        ["algorithm: &str", "size: i64", "Key"],
+        "Generates a private key: gen_key(\"rsa\", 2048) or gen_key(\"ecdsa\", 384).
+        RSA sizes 2048, 3072, 4096; ECDSA curves 256 (P-256) and 384 (P-384).",
+        gen_key
+    );
+    func!(
+        engine,
+        "gen_key",
+        ["spec: &str", "Key"],
+        "Generates a private key from a spec: \"rsa:2048\", \"ecdsa:384\", \"p256\", \"secp384r1\".",
+        gen_key_spec
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "load_key",
+        ["path: &str", "Key"],
+        "Loads a private key in any PEM form openssl, cfssl and easyrsa write.
+        Accepted: PKCS#8 (PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY), SEC1 (EC PRIVATE KEY).",
+        move |path: &str| load_key(&c, path)
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_key",
+        ["path: &str", "key: Key", "()"],
+        "Writes a key as PKCS#8 PEM with mode 0400, atomically; refuses to overwrite an existing file.",
+        move |path: &str, key: Key| write_key(&c, path, &key, &Map::new())
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_key",
+        ["path: &str", "key: Key", "opts: Map", "()"],
+        "Writes a key with options: #{ mode: 0o600, format: \"pkcs1\" | \"sec1\" | \"pkcs8\", overwrite: true }.",
+        move |path: &str, key: Key, opts: Map| write_key(&c, path, &key, &opts)
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "write_key",
+        ["path: &str", "key: Key", "mode: i64", "()"],
+        "Writes a key with the given file mode, e.g. write_key(\"ca.key\", key, 0o400).",
+        move |path: &str, key: Key, mode: i64| write_key_mode(&c, path, &key, mode)
+    );
+    func!(
+        engine,
+        "pem",
+        ["key: Key", "String"],
+        "The key as PKCS#8 PEM text.",
+        pem
+    );
+    func!(
+        engine,
+        "pem",
+        ["key: Key", "format: &str", "String"],
+        "The key as PEM in a format: \"pkcs8\", \"pkcs1\" (RSA) or \"sec1\" (EC).",
+        pem_in
+    );
+    engine.register_get("spec", |k: &mut Key| k.spec().to_string());
+    engine.register_get("kind", |k: &mut Key| k.describe());
+}
+
+/// `gen_key(algorithm, size)`.
+fn gen_key(algorithm: &str, size: i64) -> FnResult<Key> {
+    Key::generate(KeySpec::new(algorithm, size).map_err(rt)?).map_err(rt)
+}
+
+/// `gen_key(spec)`.
+fn gen_key_spec(spec: &str) -> FnResult<Key> {
+    Key::generate(KeySpec::parse(spec).map_err(rt)?).map_err(rt)
+}
+
+/// `load_key(path)`: any PEM private key.
+fn load_key(ctx: &Ctx, path: &str) -> FnResult<Key> {
+    let bytes = ctx.ws.read(path).map_err(rt)?;
+    Key::from_pem(&bytes).map_err(at(path))
+}
+
+/// `write_key(path, key, opts)`: the key in the options' format and mode.
+fn write_key(ctx: &Ctx, path: &str, key: &Key, opts: &Map) -> FnResult<()> {
+    let (write, format) = key_options(opts)?;
+    let pem = key.to_pem(format).map_err(at(path))?;
+    ctx.ws.write(path, pem.as_bytes(), write).map_err(rt)
+}
+
+/// `write_key(path, key, mode)`.
+fn write_key_mode(ctx: &Ctx, path: &str, key: &Key, mode: i64) -> FnResult<()> {
+    let mut opts = Map::new();
+    opts.insert("mode".into(), mode.into());
+    write_key(ctx, path, key, &opts)
+}
+
+/// `pem(key)`: PKCS#8.
+fn pem(key: Key) -> FnResult<String> {
+    key.to_pem(KeyFormat::Pkcs8).map_err(rt)
+}
+
+/// `pem(key, format)`.
+fn pem_in(key: Key, format: &str) -> FnResult<String> {
+    key.to_pem(KeyFormat::parse(format).map_err(rt)?)
+        .map_err(rt)
+}

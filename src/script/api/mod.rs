@@ -1,0 +1,29 @@
+//! The script API, one module per area a script author thinks in. Each area has a `register`
+//! that adds its functions (named Rust functions with a doc comment each) to an engine; the
+//! single list of areas, in the order `pkirun functions` shows them, is
+//! [`AREAS`](super::AREAS).
+
+pub(super) mod batch;
+pub(super) mod ca;
+pub(super) mod certs;
+pub(super) mod cfssl;
+pub(super) mod checks;
+pub(super) mod csr;
+pub(super) mod files;
+pub(super) mod inspect;
+pub(super) mod keys;
+pub(super) mod params;
+pub(super) mod system;
+pub(super) mod values;
+mod write_options;
+
+use rhai::EvalAltResult;
+
+/// What every script function returns: its value, or a runtime error (Rhai adds the call
+/// position).
+pub(crate) type FnResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Prefixes a core error with the file it concerns: "`ca.key`: ...".
+fn at(path: &str) -> impl Fn(crate::pki::Error) -> Box<EvalAltResult> + '_ {
+    move |e| format!("`{path}`: {e}").into()
+}

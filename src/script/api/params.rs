@@ -1,0 +1,49 @@
+//! Parameters: what the command line gave the script (`-D name=value`, `--force`,
+//! `--allow-exec`).
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine};
+
+use super::FnResult;
+use crate::script::{Ctx, rt};
+
+/// Registers `param`, `allow_exec` and `force`.
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    let c = ctx.clone();
+    func!(
+        engine,
+        "param",
+        ["name: &str", "default: Dynamic", "Dynamic"],
+        "Reads `-D name=value` from the command line, or returns `default`.
+        The value takes the default's type: an array default splits the value on commas,
+        an integer default parses an integer, a boolean default parses true/false.",
+        move |name: &str, default: Dynamic| param(&c, name, default)
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "allow_exec",
+        ["bool"],
+        "True when the user passed --allow-exec (scripts print commands instead of running them otherwise).",
+        move || c.allow_exec
+    );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "force",
+        ["bool"],
+        "True when the user passed --force (existing files may be overwritten).",
+        move || force(&c)
+    );
+}
+
+/// `param(name, default)`: a `-D` parameter in the default's type.
+fn param(ctx: &Ctx, name: &str, default: Dynamic) -> FnResult<Dynamic> {
+    ctx.param(name, default).map_err(rt)
+}
+
+/// `force()`: read from the workspace, the one holder of `--force`.
+fn force(ctx: &Ctx) -> bool {
+    ctx.ws.force()
+}
