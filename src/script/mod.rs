@@ -3,7 +3,14 @@
 
 /// Registers a script function with its parameter names and doc comment. Every pkirun function
 /// is volatile: keys, serials, clocks and files must never be constant-folded by the optimiser.
+///
+/// The form with `ctx => c` after the engine first binds `c` to a clone of the shared state, for
+/// the closure to capture.
 macro_rules! func {
+    ($engine:expr, $ctx:ident => $c:ident, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {{
+        let $c = ::std::sync::Arc::clone($ctx);
+        func!($engine, $name, [$($param),*], $doc, $f);
+    }};
     ($engine:expr, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {
         ::rhai::FuncRegistration::new($name)
             .with_params_info([$($param),*])

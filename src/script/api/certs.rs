@@ -13,71 +13,30 @@ use crate::workspace::WriteOptions;
 
 /// Registers `load_cert`, `write_cert`, `write_pair`, `pem(cert)` and the certificate getters
 /// (`subject`, `issuer`, `serial`, `fingerprint`, `sans`, `not_after`).
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    let c = ctx.clone();
-    func!(
-        engine,
-        "load_cert",
-        ["path: &str", "Cert"],
+    func!(engine, ctx => c, "load_cert", ["path: &str", "Cert"],
         "Loads the first certificate of a PEM file.",
-        move |path: &str| load_cert(&c, path)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_cert",
-        ["path: &str", "cert: Cert", "()"],
+        move |path: &str| load_cert(&c, path));
+    func!(engine, ctx => c, "write_cert", ["path: &str", "cert: Cert", "()"],
         "Writes a certificate as PEM (mode 0644), atomically; refuses to overwrite.",
-        move |path: &str, cert: Certificate| write_text(&c, path, &cert.pem(), &Map::new())
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_cert",
-        ["path: &str", "cert: Cert", "opts: Map", "()"],
+        move |path: &str, cert: Certificate| write_text(&c, path, &cert.pem(), &Map::new()));
+    func!(engine, ctx => c, "write_cert", ["path: &str", "cert: Cert", "opts: Map", "()"],
         "Writes a certificate with options #{ mode: 0o644, overwrite: true }.",
-        move |path: &str, cert: Certificate, opts: Map| write_text(&c, path, &cert.pem(), &opts)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_pair",
-        [
-            "key_path: &str",
-            "key: Key",
-            "cert_path: &str",
-            "cert: Cert",
-            "()"
-        ],
+        move |path: &str, cert: Certificate, opts: Map| write_text(&c, path, &cert.pem(), &opts));
+    func!(engine, ctx => c, "write_pair", ["key_path: &str", "key: Key", "cert_path: &str", "cert: Cert", "()"],
         "Writes a key (PKCS#8, 0400) and its certificate (0644) together: both or neither.",
         move |kp: &str, key: Key, cp: &str, cert: Certificate| {
-            write_pair(&c, kp, &key, cp, &cert, &Map::new())
-        }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_pair",
-        [
-            "key_path: &str",
-            "key: Key",
-            "cert_path: &str",
-            "cert: Cert",
-            "opts: Map",
-            "()"
-        ],
+        write_pair(&c, kp, &key, cp, &cert, &Map::new())
+    });
+    func!(engine, ctx => c, "write_pair", ["key_path: &str", "key: Key", "cert_path: &str", "cert: Cert", "opts: Map", "()"],
         "Writes a key and its certificate together with key options #{ mode: 0o600, format: \"pkcs1\", overwrite: true }.",
         move |kp: &str, key: Key, cp: &str, cert: Certificate, opts: Map| {
-            write_pair(&c, kp, &key, cp, &cert, &opts)
-        }
-    );
-    func!(
-        engine,
-        "pem",
-        ["cert: Cert", "String"],
+        write_pair(&c, kp, &key, cp, &cert, &opts)
+    });
+    func!(engine, "pem", ["cert: Cert", "String"],
         "The certificate as PEM text.",
-        |c: Certificate| c.pem()
-    );
+        |c: Certificate| c.pem());
     register_getters(engine);
 }
 

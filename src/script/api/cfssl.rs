@@ -16,115 +16,65 @@ use crate::script::{Ctx, rt};
 pub const BARE_KEY_MODE: u32 = 0o600;
 
 /// Registers the `cfssl_*` functions.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     // ---- cfssl JSON -------------------------------------------------------------------------
-    let c = ctx.clone();
-    func!(
-        engine,
-        "cfssl_csr",
-        ["path: &str", "Map"],
+    func!(engine, ctx => c, "cfssl_csr", ["path: &str", "Map"],
         "Reads a cfssl CSR JSON file (ca-csr.json, req-csr.json) as #{ subject, san, key }, ready
         for new_csr(gen_key(r.key), r) or ca.issue(r + profile). The subject is in Go's order
         (C, ST, L, O, OU across the `names` entries, then CN); `hosts` become typed SANs (IP,
         email, URI, else DNS) in Go's order (DNS, email, IP, URI); no `key` means ecdsa:256.",
-        move |path: &str| -> FnResult<Map> { csr_from_text(&read_text(&c, path)?, path) }
-    );
-    func!(
-        engine,
-        "cfssl_csr_json",
-        ["text: &str", "file: &str", "Map"],
+        move |path: &str| -> FnResult<Map> { csr_from_text(&read_text(&c, path)?, path) });
+    func!(engine, "cfssl_csr_json", ["text: &str", "file: &str", "Map"],
         "Like cfssl_csr, from JSON text (e.g. a default not written yet); `file` names it in errors.",
-        |text: &str, file: &str| -> FnResult<Map> { csr_from_text(text, file) }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "cfssl_initca",
-        ["path: &str", "Map"],
+        |text: &str, file: &str| -> FnResult<Map> { csr_from_text(text, file) });
+    func!(engine, ctx => c, "cfssl_initca", ["path: &str", "Map"],
         "The new_ca options `cfssl gencert -initca CSR.json` applies: the subject, keyUsage
         critical certSign + cRLSign, basicConstraints critical CA:TRUE (pathlen from ca.pathlen),
         no authority key id, ca.expiry (default 43800h) from 5 minutes ago.",
-        move |path: &str| -> FnResult<Map> { initca_from_text(&read_text(&c, path)?, path) }
-    );
-    func!(
-        engine,
-        "cfssl_initca_json",
-        ["text: &str", "file: &str", "Map"],
+        move |path: &str| -> FnResult<Map> { initca_from_text(&read_text(&c, path)?, path) });
+    func!(engine, "cfssl_initca_json", ["text: &str", "file: &str", "Map"],
         "Like cfssl_initca, from JSON text; `file` names it in errors.",
-        |text: &str, file: &str| -> FnResult<Map> { initca_from_text(text, file) }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "cfssl_profile",
-        ["path: &str", "name: &str", "Map"],
+        |text: &str, file: &str| -> FnResult<Map> { initca_from_text(text, file) });
+    func!(engine, ctx => c, "cfssl_profile", ["path: &str", "name: &str", "Map"],
         "The ca.sign / ca.issue options of a ca-config.json profile (`cfssl gencert -profile NAME`;
         \"\" or \"default\" is signing.default): usages, basicConstraints critical CA:FALSE (or
         ca_constraint), key identifiers, and `expiry` in seconds with `backdate` 300, so the
         certificate is valid from 5 minutes ago for exactly the profile's expiry, as cfssl makes
         it. An unknown profile name is an error (cfssl silently uses the default).",
         move |path: &str, name: &str| -> FnResult<Map> {
-            profile_from_text(&read_text(&c, path)?, path, name)
-        }
-    );
-    func!(
-        engine,
-        "cfssl_profile_json",
-        ["text: &str", "file: &str", "name: &str", "Map"],
+        profile_from_text(&read_text(&c, path)?, path, name)
+    });
+    func!(engine, "cfssl_profile_json", ["text: &str", "file: &str", "name: &str", "Map"],
         "Like cfssl_profile, from JSON text; `file` names it in errors.",
         |text: &str, file: &str, name: &str| -> FnResult<Map> {
-            profile_from_text(text, file, name)
-        }
-    );
+        profile_from_text(text, file, name)
+    });
 
     // ---- cfssljson -bare ----------------------------------------------------------------------
-    func!(
-        engine,
-        "cfssl_bare_files",
-        ["prefix: &str", "key: Key", "cert: Cert", "Array"],
+    func!(engine, "cfssl_bare_files", ["prefix: &str", "key: Key", "cert: Cert", "Array"],
         "The files `cfssljson -bare PREFIX` writes, as write_files entries: PREFIX.pem (0644) and
         PREFIX-key.pem (PKCS#1 for RSA, SEC1 for ECDSA, mode 0600 as cfssljson writes it).",
         |prefix: &str, key: Key, cert: Certificate| -> FnResult<Array> {
-            bare_files(prefix, &key, &cert, None)
-        }
-    );
-    func!(
-        engine,
-        "cfssl_bare_files",
-        [
-            "prefix: &str",
-            "key: Key",
-            "cert: Cert",
-            "csr: Csr",
-            "Array"
-        ],
+        bare_files(prefix, &key, &cert, None)
+    });
+    func!(engine, "cfssl_bare_files", ["prefix: &str", "key: Key", "cert: Cert", "csr: Csr", "Array"],
         "The files `cfssljson -bare PREFIX` writes, with PREFIX.csr (0644) too.",
         |prefix: &str, key: Key, cert: Certificate, csr: Csr| -> FnResult<Array> {
-            bare_files(prefix, &key, &cert, Some(&csr))
-        }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "cfssl_write_bare",
-        ["prefix: &str", "key: Key", "cert: Cert", "()"],
+        bare_files(prefix, &key, &cert, Some(&csr))
+    });
+    func!(engine, ctx => c, "cfssl_write_bare", ["prefix: &str", "key: Key", "cert: Cert", "()"],
         "Writes PREFIX.pem and PREFIX-key.pem (0600) like `cfssljson -bare PREFIX`, both or
         neither; refuses to overwrite (unlike cfssljson) unless --force.",
         move |prefix: &str, key: Key, cert: Certificate| -> FnResult<()> {
-            write_files(&c, &bare_files(prefix, &key, &cert, None)?)
-        }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "cfssl_write_bare",
-        ["prefix: &str", "key: Key", "cert: Cert", "csr: Csr", "()"],
+        write_files(&c, &bare_files(prefix, &key, &cert, None)?)
+    });
+    func!(engine, ctx => c, "cfssl_write_bare", ["prefix: &str", "key: Key", "cert: Cert", "csr: Csr", "()"],
         "Writes PREFIX.pem, PREFIX-key.pem (0600) and PREFIX.csr like `cfssljson -bare PREFIX`,
         all or nothing; refuses to overwrite (unlike cfssljson) unless --force.",
         move |prefix: &str, key: Key, cert: Certificate, csr: Csr| -> FnResult<()> {
-            write_files(&c, &bare_files(prefix, &key, &cert, Some(&csr))?)
-        }
-    );
+        write_files(&c, &bare_files(prefix, &key, &cert, Some(&csr))?)
+    });
 }
 
 /// Prefixes an error with the file it concerns.

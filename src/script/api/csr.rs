@@ -12,35 +12,22 @@ use crate::script::{Ctx, rt};
 
 /// Registers `new_csr`, `load_csr`, `write_csr`, `pem(csr)` and the `subject` and `sans`
 /// getters.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, "new_csr", ["key: Key", "opts: Map", "Csr"],
         "Builds a certificate signing request signed by `key`.
         Options: #{ subject: #{ O: \"x\", CN: \"y\" } or \"/O=x/CN=y\",
         san: [\"DNS:host\", \"IP:10.0.0.1\"], san_critical: true, key_usage: [..], ext_key_usage: [..] }.",
         new_csr);
-    let c = ctx.clone();
-    func!(
-        engine,
-        "load_csr",
-        ["path: &str", "Csr"],
+    func!(engine, ctx => c, "load_csr", ["path: &str", "Csr"],
         "Loads a CSR (openssl req, cfssl, easyrsa) and verifies its signature.",
-        move |path: &str| load_csr(&c, path)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_csr",
-        ["path: &str", "csr: Csr", "()"],
+        move |path: &str| load_csr(&c, path));
+    func!(engine, ctx => c, "write_csr", ["path: &str", "csr: Csr", "()"],
         "Writes a CSR as PEM (mode 0644), atomically; refuses to overwrite.",
-        move |path: &str, csr: Csr| write_text(&c, path, &csr.pem(), &Map::new())
-    );
-    func!(
-        engine,
-        "pem",
-        ["csr: Csr", "String"],
+        move |path: &str, csr: Csr| write_text(&c, path, &csr.pem(), &Map::new()));
+    func!(engine, "pem", ["csr: Csr", "String"],
         "The CSR as PEM text.",
-        |c: Csr| c.pem()
-    );
+        |c: Csr| c.pem());
     engine.register_get("subject", |c: &mut Csr| {
         c.subject().map(|s| s.to_string()).unwrap_or_default()
     });

@@ -14,97 +14,43 @@ use crate::workspace::{self, WriteOptions};
 
 /// Registers `mkdir`, `exists`, `read`, `write`, `write_files`, `copy`, `remove`, `list` and
 /// `chmod`.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    let c = ctx.clone();
-    func!(
-        engine,
-        "mkdir",
-        ["path: &str", "()"],
+    func!(engine, ctx => c, "mkdir", ["path: &str", "()"],
         "Creates a directory and its parents (mkdir -p) under the working directory.",
-        move |path: &str| -> FnResult<()> { c.ws.mkdir(path).map_err(rt) }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "exists",
-        ["path: &str", "bool"],
+        move |path: &str| -> FnResult<()> { c.ws.mkdir(path).map_err(rt) });
+    func!(engine, ctx => c, "exists", ["path: &str", "bool"],
         "True when the file or directory exists.",
-        move |path: &str| -> FnResult<bool> { c.ws.exists(path).map_err(rt) }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "read",
-        ["path: &str", "String"],
+        move |path: &str| -> FnResult<bool> { c.ws.exists(path).map_err(rt) });
+    func!(engine, ctx => c, "read", ["path: &str", "String"],
         "Reads a text file.",
-        move |path: &str| -> FnResult<String> { c.ws.read_to_string(path).map_err(rt) }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write",
-        ["path: &str", "text: &str", "()"],
+        move |path: &str| -> FnResult<String> { c.ws.read_to_string(path).map_err(rt) });
+    func!(engine, ctx => c, "write", ["path: &str", "text: &str", "()"],
         "Writes a text file (mode 0644) atomically; refuses to overwrite an existing file.",
-        move |path: &str, text: &str| write_text(&c, path, text, &Map::new())
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write",
-        ["path: &str", "text: &str", "opts: Map", "()"],
+        move |path: &str, text: &str| write_text(&c, path, text, &Map::new()));
+    func!(engine, ctx => c, "write", ["path: &str", "text: &str", "opts: Map", "()"],
         "Writes a text file with options #{ mode: 0o600, overwrite: true }.",
-        move |path: &str, text: &str, opts: Map| write_text(&c, path, text, &opts)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_files",
-        ["files: Array", "()"],
+        move |path: &str, text: &str, opts: Map| write_text(&c, path, text, &opts));
+    func!(engine, ctx => c, "write_files", ["files: Array", "()"],
         "Writes text files all or nothing: [#{ path: \"certs/ca.pem\", text: pem, mode: 0o644,
         overwrite: false }, ..]. Every target is checked first (existing files are refused
         unless overwrite or --force), then directories are made and all files renamed into place.",
-        move |files: Array| write_files(&c, &files)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "copy",
-        ["from: &str", "to: &str", "()"],
+        move |files: Array| write_files(&c, &files));
+    func!(engine, ctx => c, "copy", ["from: &str", "to: &str", "()"],
         "Copies a file atomically, keeping its mode; refuses to overwrite.",
-        move |from: &str, to: &str| copy(&c, from, to, &Map::new())
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "copy",
-        ["from: &str", "to: &str", "opts: Map", "()"],
+        move |from: &str, to: &str| copy(&c, from, to, &Map::new()));
+    func!(engine, ctx => c, "copy", ["from: &str", "to: &str", "opts: Map", "()"],
         "Copies a file with options #{ mode: 0o644, overwrite: true }.",
-        move |from: &str, to: &str, opts: Map| copy(&c, from, to, &opts)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "remove",
-        ["path: &str", "()"],
+        move |from: &str, to: &str, opts: Map| copy(&c, from, to, &opts));
+    func!(engine, ctx => c, "remove", ["path: &str", "()"],
         "Removes a file.",
-        move |path: &str| -> FnResult<()> { c.ws.remove(path).map_err(rt) }
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "list",
-        ["dir: &str", "Array"],
+        move |path: &str| -> FnResult<()> { c.ws.remove(path).map_err(rt) });
+    func!(engine, ctx => c, "list", ["dir: &str", "Array"],
         "The entries of a directory as sorted paths relative to the working directory.",
-        move |dir: &str| list(&c, dir)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "chmod",
-        ["path: &str", "mode: i64", "()"],
+        move |dir: &str| list(&c, dir));
+    func!(engine, ctx => c, "chmod", ["path: &str", "mode: i64", "()"],
         "Sets a file's mode, e.g. chmod(\"ca.key\", 0o400).",
-        move |path: &str, mode: i64| chmod(&c, path, mode)
-    );
+        move |path: &str, mode: i64| chmod(&c, path, mode));
 }
 
 /// Writes a text file with `write`'s options (`mode`, default 0644, and `overwrite`); also

@@ -10,36 +10,20 @@ use crate::pki::{Certificate, Csr};
 use crate::script::{Ctx, rt};
 
 /// Registers `text(csr)`, `text(cert)`, `info(cert)` and `inspect(path)`.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    func!(
-        engine,
-        "text",
-        ["csr: Csr", "String"],
+    func!(engine, "text", ["csr: Csr", "String"],
         "The CSR rendered like `openssl req -noout -text`.",
-        csr_text
-    );
-    func!(
-        engine,
-        "text",
-        ["cert: Cert", "String"],
+        csr_text);
+    func!(engine, "text", ["cert: Cert", "String"],
         "The certificate rendered like `openssl x509 -noout -text`.",
-        cert_text
-    );
-    func!(
-        engine,
-        "info",
-        ["cert: Cert", "Map"],
+        cert_text);
+    func!(engine, "info", ["cert: Cert", "Map"],
         "The certificate's fields as a map (what `pkirun inspect --json` prints).",
-        info
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "inspect",
-        ["path: &str", "Array"],
+        info);
+    func!(engine, ctx => c, "inspect", ["path: &str", "Array"],
         "Every certificate, CSR and key in a PEM file, as maps (the `pkirun inspect --json` fields).",
-        move |path: &str| inspect_file(&c, path)
-    );
+        move |path: &str| inspect_file(&c, path));
 }
 
 /// `text(csr)`.

@@ -10,69 +10,34 @@ use crate::pki::{Key, KeyFormat, KeySpec};
 use crate::script::{Ctx, rt};
 
 /// Registers `gen_key`, `load_key`, `write_key`, `pem(key)` and the `spec` and `kind` getters.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    func!(
-        engine,
-        "gen_key",
-        ["algorithm: &str", "size: i64", "Key"],
+    func!(engine, "gen_key", ["algorithm: &str", "size: i64", "Key"],
         "Generates a private key: gen_key(\"rsa\", 2048) or gen_key(\"ecdsa\", 384).
         RSA sizes 2048, 3072, 4096; ECDSA curves 256 (P-256) and 384 (P-384).",
-        gen_key
-    );
-    func!(
-        engine,
-        "gen_key",
-        ["spec: &str", "Key"],
+        gen_key);
+    func!(engine, "gen_key", ["spec: &str", "Key"],
         "Generates a private key from a spec: \"rsa:2048\", \"ecdsa:384\", \"p256\", \"secp384r1\".",
-        gen_key_spec
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "load_key",
-        ["path: &str", "Key"],
+        gen_key_spec);
+    func!(engine, ctx => c, "load_key", ["path: &str", "Key"],
         "Loads a private key in any PEM form openssl, cfssl and easyrsa write.
         Accepted: PKCS#8 (PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY), SEC1 (EC PRIVATE KEY).",
-        move |path: &str| load_key(&c, path)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_key",
-        ["path: &str", "key: Key", "()"],
+        move |path: &str| load_key(&c, path));
+    func!(engine, ctx => c, "write_key", ["path: &str", "key: Key", "()"],
         "Writes a key as PKCS#8 PEM with mode 0400, atomically; refuses to overwrite an existing file.",
-        move |path: &str, key: Key| write_key(&c, path, &key, &Map::new())
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_key",
-        ["path: &str", "key: Key", "opts: Map", "()"],
+        move |path: &str, key: Key| write_key(&c, path, &key, &Map::new()));
+    func!(engine, ctx => c, "write_key", ["path: &str", "key: Key", "opts: Map", "()"],
         "Writes a key with options: #{ mode: 0o600, format: \"pkcs1\" | \"sec1\" | \"pkcs8\", overwrite: true }.",
-        move |path: &str, key: Key, opts: Map| write_key(&c, path, &key, &opts)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "write_key",
-        ["path: &str", "key: Key", "mode: i64", "()"],
+        move |path: &str, key: Key, opts: Map| write_key(&c, path, &key, &opts));
+    func!(engine, ctx => c, "write_key", ["path: &str", "key: Key", "mode: i64", "()"],
         "Writes a key with the given file mode, e.g. write_key(\"ca.key\", key, 0o400).",
-        move |path: &str, key: Key, mode: i64| write_key_mode(&c, path, &key, mode)
-    );
-    func!(
-        engine,
-        "pem",
-        ["key: Key", "String"],
+        move |path: &str, key: Key, mode: i64| write_key_mode(&c, path, &key, mode));
+    func!(engine, "pem", ["key: Key", "String"],
         "The key as PKCS#8 PEM text.",
-        pem
-    );
-    func!(
-        engine,
-        "pem",
-        ["key: Key", "format: &str", "String"],
+        pem);
+    func!(engine, "pem", ["key: Key", "format: &str", "String"],
         "The key as PEM in a format: \"pkcs8\", \"pkcs1\" (RSA) or \"sec1\" (EC).",
-        pem_in
-    );
+        pem_in);
     engine.register_get("spec", |k: &mut Key| k.spec().to_string());
     engine.register_get("kind", |k: &mut Key| k.describe());
 }

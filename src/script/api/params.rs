@@ -9,33 +9,19 @@ use super::FnResult;
 use crate::script::{Ctx, rt};
 
 /// Registers `param`, `allow_exec` and `force`.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    let c = ctx.clone();
-    func!(
-        engine,
-        "param",
-        ["name: &str", "default: Dynamic", "Dynamic"],
+    func!(engine, ctx => c, "param", ["name: &str", "default: Dynamic", "Dynamic"],
         "Reads `-D name=value` from the command line, or returns `default`.
         The value takes the default's type: an array default splits the value on commas,
         an integer default parses an integer, a boolean default parses true/false.",
-        move |name: &str, default: Dynamic| param(&c, name, default)
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "allow_exec",
-        ["bool"],
+        move |name: &str, default: Dynamic| param(&c, name, default));
+    func!(engine, ctx => c, "allow_exec", ["bool"],
         "True when the user passed --allow-exec (scripts print commands instead of running them otherwise).",
-        move || c.allow_exec
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "force",
-        ["bool"],
+        move || c.allow_exec);
+    func!(engine, ctx => c, "force", ["bool"],
         "True when the user passed --force (existing files may be overwritten).",
-        move || force(&c)
-    );
+        move || force(&c));
 }
 
 /// `param(name, default)`: a `-D` parameter in the default's type.

@@ -10,22 +10,14 @@ use crate::script::convert;
 use crate::script::{Ctx, rt};
 
 /// Registers `unix_time` and `exec`.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    func!(
-        engine,
-        "unix_time",
-        ["i64"],
+    func!(engine, "unix_time", ["i64"],
         "Seconds since 1970-01-01 UTC, like `date +%s` (easyrsa's CA name `${MASTER_IP}@<time>`).",
-        unix_time
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "exec",
-        ["command: Array", "()"],
+        unix_time);
+    func!(engine, ctx => c, "exec", ["command: Array", "()"],
         "Runs an external command (e.g. [\"update-ca-certificates\"]); refused unless pkirun runs with --allow-exec.",
-        move |command: Array| exec(&c, &command)
-    );
+        move |command: Array| exec(&c, &command));
 }
 
 /// `unix_time()`.

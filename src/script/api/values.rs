@@ -8,29 +8,18 @@ use super::FnResult;
 use crate::script::{Ctx, rt};
 
 /// Registers `join`, `pretty_json` and `parse_json`.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, _ctx: &Arc<Ctx>) {
-    func!(
-        engine,
-        "join",
-        ["items: Array", "separator: &str", "String"],
+    func!(engine, "join", ["items: Array", "separator: &str", "String"],
         "Joins the items of an array into one string: join(cert.sans, \", \").",
-        join
-    );
-    func!(
-        engine,
-        "pretty_json",
-        ["value: Dynamic", "String"],
+        join);
+    func!(engine, "pretty_json", ["value: Dynamic", "String"],
         "The value as JSON indented by two spaces, maps with sorted keys (Rhai's own to_json is
         compact), e.g. a cfssl CSR document for an operator to edit.",
-        pretty_json
-    );
-    func!(
-        engine,
-        "parse_json",
-        ["text: &str", "Dynamic"],
+        pretty_json);
+    func!(engine, "parse_json", ["text: &str", "Dynamic"],
         "Parses JSON text into maps, arrays, strings, numbers and booleans.",
-        parse_json
-    );
+        parse_json);
 }
 
 /// `join(items, separator)`.
