@@ -537,3 +537,40 @@ print(ca.cert.fingerprint == load_cert("ca.crt").fingerprint);
         "O = pkirun, CN = node\nO = pkirun, CN = pkirun RSA CA\nDNS:node.example.io,IP:10.0.0.5\ntrue\n"
     );
 }
+
+#[test]
+fn nginx_serves_a_pkirun_certificate_and_admits_only_pkirun_client_certificates() {
+    use crate::util::{Nginx, NginxSite};
+    let dir = Dir::new();
+    dir.run_script(
+        r#"
+let ca = new_ca(gen_key("ecdsa:384"), #{ subject: "/O=Site/CN=Site CA", days: 30 });
+write_cert("ca.crt", ca.cert);
+let www = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: "www.example.test" }, san: ["www.example.test"], profile: "server" });
+write_pair("www.key", www.key, "www.crt", www.cert);
+let alice = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: "alice" }, san: ["alice@example.test"], profile: "client" });
+write_pair("alice.key", alice.key, "alice.crt", alice.cert);
+let other = new_ca(gen_key("ecdsa:256"), #{ subject: "/CN=Other CA" });
+let mallory = other.issue(#{ key: "ecdsa:256", subject: #{ CN: "mallory" }, profile: "client" });
+write_pair("mallory.key", mallory.key, "mallory.crt", mallory.cert);
+"#,
+        &[],
+    )
+    .success();
+    let nginx = Nginx::start(
+        &dir,
+        &NginxSite {
+            fullchain: "www.crt",
+            key: "www.key",
+            client_ca: "ca.crt",
+            crl: None,
+        },
+    );
+    let (code, body) = nginx.get(&dir, "ca.crt", Some(("alice.crt", "alice.key")));
+    assert_eq!(code, 200, "{body}\n{}", nginx.log());
+    assert!(body.contains("CN=alice"), "{body}");
+    let (code, _) = nginx.get(&dir, "ca.crt", None);
+    assert_eq!(code, 400, "no client certificate: {}", nginx.log());
+    let (code, _) = nginx.get(&dir, "ca.crt", Some(("mallory.crt", "mallory.key")));
+    assert_eq!(code, 400, "a foreign client certificate: {}", nginx.log());
+}

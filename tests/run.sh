@@ -9,11 +9,15 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v cfssl >/dev/null 2>&1 || missing+=(golang-cfssl)          # cfssl + cfssljson
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)  # etcd + etcdctl
 [ -x /usr/share/easy-rsa/easyrsa ] || missing+=(easy-rsa)          # the real easyrsa 3
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)                 # serves pkirun's chains
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]}" >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Debian starts the nginx service on install; the tests run their own on 127.0.0.1.
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then $sudo service nginx stop >/dev/null 2>&1 || true; fi
 fi
 
 # The release profile: the README's first command (`cargo run --release`) has already built every

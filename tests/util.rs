@@ -642,3 +642,120 @@ impl Dir {
         );
     }
 }
+
+/// A real nginx on 127.0.0.1 serving HTTPS with a certificate chain and requiring client
+/// certificates (optionally checked against a CRL); stopped on drop. Its configuration, pid file
+/// and logs live in a directory of their own beside the test directory.
+pub struct Nginx {
+    child: Child,
+    pub port: u16,
+    conf: tempfile::TempDir,
+}
+
+/// What an [`Nginx`] serves, as paths relative to the test directory.
+pub struct NginxSite<'a> {
+    /// The server's certificate followed by its chain (`ssl_certificate`).
+    pub fullchain: &'a str,
+    /// The server's key.
+    pub key: &'a str,
+    /// The CA certificates client certificates must chain to (`ssl_client_certificate`).
+    pub client_ca: &'a str,
+    /// The CRLs to check client certificates against (`ssl_crl`), if any.
+    pub crl: Option<&'a str>,
+}
+
+impl Nginx {
+    /// Starts nginx in the foreground (no daemon, no workers), waiting until it accepts.
+    pub fn start(dir: &Dir, site: &NginxSite<'_>) -> Nginx {
+        require("nginx", "nginx");
+        let conf = tempfile::Builder::new()
+            .prefix("nginx-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let port = free_port();
+        let abs = |rel: &str| dir.join(rel).to_str().unwrap().to_string();
+        let crl = site
+            .crl
+            .map(|c| format!("ssl_crl {};", abs(c)))
+            .unwrap_or_default();
+        let c = conf.path().to_str().unwrap();
+        let text = format!(
+            "daemon off;\nmaster_process off;\npid {c}/nginx.pid;\nerror_log {c}/error.log info;\n\
+             events {{ worker_connections 16; }}\n\
+             http {{\n  access_log {c}/access.log;\n  client_body_temp_path {c}/body;\n  \
+             proxy_temp_path {c}/proxy;\n  fastcgi_temp_path {c}/fastcgi;\n  uwsgi_temp_path {c}/uwsgi;\n  \
+             scgi_temp_path {c}/scgi;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    \
+             server_name www.example.test;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    \
+             ssl_client_certificate {};\n    ssl_verify_client on;\n    ssl_verify_depth 3;\n    {crl}\n    \
+             location / {{ return 200 \"hello $ssl_client_s_dn\\n\"; }}\n  }}\n}}\n",
+            abs(site.fullchain),
+            abs(site.key),
+            abs(site.client_ca),
+        );
+        std::fs::write(conf.path().join("nginx.conf"), text).unwrap();
+        let child = Command::new("nginx")
+            .args(["-p", c, "-c", &format!("{c}/nginx.conf")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut nginx = Nginx { child, port, conf };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = nginx.child.try_wait() {
+                panic!("nginx exited with {status}:\n{}", nginx.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start on port {port}:\n{}",
+                nginx.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        nginx
+    }
+
+    /// nginx's error log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.conf.path().join("error.log")).unwrap_or_default()
+    }
+
+    /// `curl https://www.example.test:PORT/` trusting `ca`, with a client certificate and key if
+    /// given; returns (HTTP status, body) — status 0 when the TLS handshake itself failed.
+    pub fn get(&self, dir: &Dir, ca: &str, client: Option<(&str, &str)>) -> (u16, String) {
+        require("curl", "curl");
+        let mut args = vec![
+            "-sS".to_string(),
+            "--max-time".into(),
+            "10".into(),
+            "--resolve".into(),
+            format!("www.example.test:{}:127.0.0.1", self.port),
+            "--cacert".into(),
+            ca.into(),
+            "-o".into(),
+            "-".into(),
+            "-w".into(),
+            "\n%{http_code}".into(),
+        ];
+        if let Some((cert, key)) = client {
+            args.extend(["--cert".into(), cert.into(), "--key".into(), key.into()]);
+        }
+        args.push(format!("https://www.example.test:{}/", self.port));
+        let out = Command::new("curl")
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
