@@ -916,3 +916,28 @@ fn a_file_name_with_a_control_character_is_refused_and_nothing_is_written() {
     );
     assert!(dir.files().is_empty(), "{}", dir.listing());
 }
+
+#[test]
+fn a_cfssl_json_of_the_wrong_shape_names_the_field_in_our_words() {
+    let dir = Dir::new();
+    dir.create("csr.json", r#"{"CN": "x", "hosts": "a.example"}"#);
+    dir.create(
+        "ca-config.json",
+        r#"{"signing": {"profiles": {"www": {"usages": "server auth", "expiry": "1h"}}}}"#,
+    );
+    let err = dir.run_script(r#"cfssl_csr("csr.json");"#, &[]).failure();
+    assert!(
+        err.trim_end().ends_with(
+            "`csr.json`: not a valid cfssl certificate request: `hosts`: expected a list (JSON array), found the string \"a.example\" (line 1, column 32)"
+        ),
+        "{err}"
+    );
+    let err = dir
+        .run_script(r#"cfssl_profile("ca-config.json", "www");"#, &[])
+        .failure();
+    assert!(
+        err.contains("`signing.profiles.www.usages`: expected a list (JSON array), found the string \"server auth\""),
+        "{err}"
+    );
+    assert!(!err.contains("sequence"), "{err}");
+}

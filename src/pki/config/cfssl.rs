@@ -262,7 +262,7 @@ impl CsrJson {
     /// # Errors
     /// Not JSON, a value of the wrong type, or an unknown field.
     pub fn parse(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| CfsslError::Json {
+        super::json::from_str(text).map_err(|e| CfsslError::Json {
             what: "certificate request",
             reason: e.to_string(),
         })
@@ -606,7 +606,7 @@ impl ConfigJson {
     /// # Errors
     /// Not JSON, an unknown field, no `signing`, or a profile pkirun refuses.
     pub fn parse(text: &str) -> Result<Self> {
-        let cfg: ConfigJson = serde_json::from_str(text).map_err(|e| CfsslError::Json {
+        let cfg: ConfigJson = super::json::from_str(text).map_err(|e| CfsslError::Json {
             what: "signing configuration",
             reason: e.to_string(),
         })?;

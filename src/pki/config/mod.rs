@@ -4,4 +4,5 @@
 //! durations). A reader of openssl `.cnf` files belongs next to [`openssl`].
 
 pub mod cfssl;
+pub mod json;
 pub mod openssl;
