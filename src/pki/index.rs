@@ -6,11 +6,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use der::{Decode, Tagged};
 use thiserror::Error;
-use x509_cert::name::Name;
 
 use super::cert::Certificate;
+use super::oneline::subject_oneline;
 use super::reason::Reason;
 use super::serial::Serial;
 
@@ -477,6 +476,8 @@ fn split_fields(line: &str) -> Vec<String> {
 pub struct Database {
     entries: Vec<Entry>,
     by_serial: HashMap<Serial, usize>,
+    /// How many valid (`V`) entries each subject has: `unique_subject` checks in O(1).
+    valid_subjects: HashMap<String, usize>,
     unique_subject: bool,
 }
 
@@ -494,6 +495,7 @@ impl Database {
         Database {
             entries: Vec::new(),
             by_serial: HashMap::new(),
+            valid_subjects: HashMap::new(),
             unique_subject: false,
         }
     }
@@ -634,6 +636,12 @@ impl Database {
     fn push(&mut self, entry: Entry) {
         self.by_serial
             .insert(entry.serial.clone(), self.entries.len());
+        if entry.status == Status::Valid {
+            *self
+                .valid_subjects
+                .entry(entry.subject.clone())
+                .or_default() += 1;
+        }
         self.entries.push(entry);
     }
 
@@ -648,9 +656,9 @@ impl Database {
         }
         if self.unique_subject
             && self
-                .entries
-                .iter()
-                .any(|e| e.status == Status::Valid && e.subject == entry.subject)
+                .valid_subjects
+                .get(&entry.subject)
+                .is_some_and(|&n| n > 0)
         {
             return Err(DatabaseError::DuplicateSubject(entry.subject.clone()));
         }
@@ -698,6 +706,11 @@ impl Database {
                 revocation: r.to_string(),
             });
         }
+        if entry.status == Status::Valid {
+            if let Some(n) = self.valid_subjects.get_mut(&entry.subject) {
+                *n = n.saturating_sub(1);
+            }
+        }
         entry.status = Status::Revoked;
         entry.revocation = Some(Revocation::new(when, reason));
         Ok(entry)
@@ -710,101 +723,14 @@ impl Database {
         let mut changed = 0;
         for e in &mut self.entries {
             if e.status == Status::Valid && e.expiry.unix <= now.unix {
+                if let Some(n) = self.valid_subjects.get_mut(&e.subject) {
+                    *n = n.saturating_sub(1);
+                }
                 e.status = Status::Expired;
                 changed += 1;
             }
         }
         changed
-    }
-}
-
-/// openssl's short names for the attributes `X509_NAME_oneline` prints by name; any other
-/// attribute is printed as its dotted OID, as openssl does for an OID it has no name for.
-const SHORT_NAMES: &[(&str, &str)] = &[
-    ("2.5.4.3", "CN"),
-    ("2.5.4.4", "SN"),
-    ("2.5.4.5", "serialNumber"),
-    ("2.5.4.6", "C"),
-    ("2.5.4.7", "L"),
-    ("2.5.4.8", "ST"),
-    ("2.5.4.9", "street"),
-    ("2.5.4.10", "O"),
-    ("2.5.4.11", "OU"),
-    ("2.5.4.12", "title"),
-    ("2.5.4.13", "description"),
-    ("2.5.4.15", "businessCategory"),
-    ("2.5.4.17", "postalCode"),
-    ("2.5.4.41", "name"),
-    ("2.5.4.42", "GN"),
-    ("2.5.4.43", "initials"),
-    ("2.5.4.44", "generationQualifier"),
-    ("2.5.4.46", "dnQualifier"),
-    ("2.5.4.65", "pseudonym"),
-    ("2.5.4.97", "organizationIdentifier"),
-    ("1.2.840.113549.1.9.1", "emailAddress"),
-    ("0.9.2342.19200300.100.1.1", "UID"),
-    ("0.9.2342.19200300.100.1.25", "DC"),
-    ("1.3.6.1.4.1.311.60.2.1.1", "jurisdictionL"),
-    ("1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"),
-    ("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"),
-];
-
-/// A DER name in openssl's `X509_NAME_oneline` form, the subject column of `index.txt`:
-/// `/C=DE/O=A\/B/CN=x+OU=y` — `/` before each RDN, `+` between the members of a multi-valued
-/// RDN, `/` and `+` in values escaped with `\`, bytes outside printable ASCII as `\xHH`.
-///
-/// `openssl ca -revoke` compares this text with the one it computes, so it must be exact.
-///
-/// # Errors
-/// [`DatabaseError::Certificate`] for undecodable DER.
-pub fn subject_oneline(name_der: &[u8]) -> Result<String, DatabaseError> {
-    let name = Name::from_der(name_der).map_err(|e| DatabaseError::Certificate(e.to_string()))?;
-    let mut out = String::new();
-    for rdn in name.iter_rdn() {
-        for (j, atv) in rdn.iter().enumerate() {
-            out.push(if j == 0 { '/' } else { '+' });
-            let oid = atv.oid.to_string();
-            match SHORT_NAMES.iter().find(|(o, _)| *o == oid) {
-                Some((_, short)) => out.push_str(short),
-                None => out.push_str(&oid),
-            }
-            out.push('=');
-            let bytes = atv.value.value();
-            let keep = general_string_mask(atv.value.tag(), bytes);
-            for (k, &b) in bytes.iter().enumerate() {
-                if !keep[k % 4] {
-                    continue;
-                }
-                if !(b' '..=b'~').contains(&b) {
-                    out.push_str(&format!("\\x{b:02X}"));
-                } else {
-                    if b == b'/' || b == b'+' {
-                        out.push('\\');
-                    }
-                    out.push(char::from(b));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// openssl's quirk for a GeneralString whose length is a multiple of 4: when only every
-/// fourth byte is non-zero (a UCS-4 string), only those bytes are printed.
-fn general_string_mask(tag: der::Tag, bytes: &[u8]) -> [bool; 4] {
-    if tag != der::Tag::GeneralString || bytes.len() % 4 != 0 {
-        return [true; 4];
-    }
-    let mut nonzero = [false; 4];
-    for (j, &b) in bytes.iter().enumerate() {
-        if b != 0 {
-            nonzero[j % 4] = true;
-        }
-    }
-    if nonzero[0] || nonzero[1] || nonzero[2] {
-        [true; 4]
-    } else {
-        [false, false, false, true]
     }
 }
 
@@ -925,6 +851,33 @@ mod tests {
             err.to_string(),
             "`pki/index.txt.attr` line 1: `unique_subject` must be `yes` or `no`, got `maybe`"
         );
+    }
+
+    #[test]
+    fn unique_subject_counts_only_valid_entries() {
+        let text =
+            "V\t270102085653Z\t\t01\tunknown\t/CN=a\nV\t200102085653Z\t\t02\tunknown\t/CN=b\n";
+        let mut db = Database::from_index(text.as_bytes(), "index.txt").unwrap();
+        let again = |serial: &str, subject: &str| {
+            Entry::parse(&format!("V\t270102085653Z\t\t{serial}\tunknown\t{subject}")).unwrap()
+        };
+        assert_eq!(
+            db.check_new(&again("03", "/CN=a")),
+            Err(DatabaseError::DuplicateSubject("/CN=a".into()))
+        );
+        assert_eq!(
+            db.check_new(&again("01", "/CN=c")),
+            Err(DatabaseError::DuplicateSerial(
+                Serial::parse_hex("01").unwrap()
+            ))
+        );
+        db.revoke(&Serial::parse_hex("01").unwrap(), None, SystemTime::now())
+            .unwrap();
+        assert_eq!(db.check_new(&again("03", "/CN=a")), Ok(()));
+        let now = IndexTime::parse("260101000000Z").unwrap().to_system_time();
+        assert_eq!(db.mark_expired(now), 1);
+        assert_eq!(db.entries()[1].status(), Status::Expired);
+        assert_eq!(db.check_new(&again("03", "/CN=b")), Ok(()));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod index;
 pub mod inspect;
 mod key;
 mod name;
+mod oneline;
 pub mod pem;
 pub mod profile;
 mod pubkey;
@@ -29,12 +30,10 @@ pub use config::cfssl;
 pub use crl::{Crl, CrlError, CrlParams, Revoked};
 pub use csr::{Csr, CsrParams};
 pub use error::{Error, Result};
-pub use index::{
-    Database, DatabaseError, Entry, IndexTime, Revocation, RevocationDetail, Status,
-    subject_oneline,
-};
+pub use index::{Database, DatabaseError, Entry, IndexTime, Revocation, RevocationDetail, Status};
 pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
+pub use oneline::subject_oneline;
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Validity,
 };
