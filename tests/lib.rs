@@ -7,6 +7,7 @@ mod util;
 
 mod bulk;
 mod cockroach;
+mod crl;
 mod dm;
 mod errors;
 mod etcd;

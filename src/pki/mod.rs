@@ -5,16 +5,21 @@ mod algorithm;
 mod ca;
 mod cert;
 pub mod config;
+mod crl;
 mod csr;
 mod error;
 pub mod ext;
+mod index;
 pub mod inspect;
 mod key;
 mod name;
+mod oneline;
 pub mod pem;
 pub mod profile;
 mod pubkey;
+mod reason;
 mod san;
+mod serial;
 pub mod usage;
 pub mod verify;
 
@@ -22,15 +27,20 @@ pub use algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
 pub use ca::{Ca, random_serial};
 pub use cert::{Certificate, colon_hex, rfc3339, x509_time};
 pub use config::cfssl;
+pub use crl::{Crl, CrlError, CrlParams, Revoked};
 pub use csr::{Csr, CsrParams};
 pub use error::{Error, Result};
+pub use index::{Database, DatabaseError, Entry, IndexTime, Revocation, RevocationDetail, Status};
 pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
+pub use oneline::subject_oneline;
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Validity,
 };
 pub use pubkey::PublicKey;
+pub use reason::Reason;
 pub use san::{San, validate_dns};
+pub use serial::Serial;
 pub use usage::{
     EXT_KEY_USAGE_NAMES, KEY_USAGE_NAMES, KNOWN_EXT_KEY_USAGES, KNOWN_KEY_USAGES, Usages,
     ext_key_usage_by_name, ext_key_usage_name, key_usage_by_name, key_usage_name,
