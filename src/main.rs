@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -12,8 +12,8 @@ use signal_hook::consts::SIGINT;
 use clap::{Parser, Subcommand};
 use pkirun::check::{self, VerifyRequest};
 use pkirun::pki::Validity;
-use pkirun::pki::inspect;
 use pkirun::pki::verify::Purpose;
+use pkirun::pki::{diff, inspect};
 use pkirun::script::limits::Limits;
 use pkirun::script::{self, Options};
 use pkirun::workspace::Workspace;
@@ -142,6 +142,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare two certificates, CSRs or keys field by field (exit status 1 when they differ):
+    /// subject and issuer with attribute order and string types, validity length, key,
+    /// signature algorithm, every extension with its criticality.
+    Diff {
+        /// The first file (PEM or DER).
+        a: PathBuf,
+        /// The second file.
+        b: PathBuf,
+        /// Differences to report but not count: any of serial, dates, key (comma-separated).
+        #[arg(long, value_name = "ASPECTS", value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List every function scripts can call, with its signature and doc line.
     Functions {
         /// Print JSON with the whole doc comments.
@@ -245,6 +260,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 Outcome::Ok
             })
         }
+        Some(Command::Diff { a, b, ignore, json }) => diff_files(&a, &b, &ignore, json),
         Some(Command::Functions { json }) => {
             let fns = script::functions();
             let mut out = std::io::stdout().lock();
@@ -337,6 +353,65 @@ fn inspect_files(files: &[PathBuf], json: bool) -> Result<(), String> {
 }
 
 /// `value` as pretty-printed JSON and a newline.
+/// `pkirun diff`: every difference, the ignored ones marked; fails when one is not ignored.
+fn diff_files(a: &Path, b: &Path, ignore: &[String], json: bool) -> Result<Outcome, String> {
+    let ignored = ignore
+        .iter()
+        .map(|s| diff::Aspect::parse(s).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let read =
+        |p: &Path| std::fs::read(p).map_err(|e| format!("`{}`: cannot read: {e}", p.display()));
+    let (da, db) = (read(a)?, read(b)?);
+    let found = diff::diff(&da, &db).map_err(|e| e.to_string())?;
+    let counted = found
+        .iter()
+        .filter(|d| !ignored.contains(&d.aspect))
+        .count();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let rows: Vec<serde_json::Value> = found
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "field": d.field, "a": d.a, "b": d.b, "aspect": d.aspect,
+                    "ignored": ignored.contains(&d.aspect),
+                })
+            })
+            .collect();
+        write_json(&mut out, &rows)?;
+    } else {
+        let (an, bn) = (a.display().to_string(), b.display().to_string());
+        let width = an.len().max(bn.len());
+        for d in &found {
+            let note = if ignored.contains(&d.aspect) {
+                " (ignored)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{}{note}\n  {an:width$}  {}\n  {bn:width$}  {}",
+                d.field, d.a, d.b
+            );
+        }
+        let ignored_count = found.len() - counted;
+        let _ = match (counted, ignored_count) {
+            (0, 0) => writeln!(out, "{an} and {bn} are the same"),
+            (0, n) => writeln!(
+                out,
+                "{an} and {bn} are the same but for {n} ignored field(s)"
+            ),
+            (c, 0) => writeln!(out, "{an} and {bn} differ in {c} field(s)"),
+            (c, n) => writeln!(out, "{an} and {bn} differ in {c} field(s), and {n} ignored"),
+        };
+    }
+    Ok(if counted == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
+}
+
 fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), String> {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     let _ = writeln!(out, "{text}");

@@ -8,6 +8,7 @@ mod util;
 mod bulk;
 mod cockroach;
 mod crl;
+mod diff;
 mod dm;
 mod errors;
 mod etcd;

@@ -7,6 +7,7 @@ mod cert;
 pub mod config;
 mod crl;
 mod csr;
+pub mod diff;
 mod error;
 pub mod ext;
 mod index;
