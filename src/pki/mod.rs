@@ -1,4 +1,4 @@
-//! The PKI core: keys, names, SANs, profiles, CSRs, CAs, inspection and verification. No Rhai, no printing,
+//! The PKI core: keys, names, SANs, profiles, CSRs, CAs, PKCS#12, inspection and verification. No Rhai, no printing,
 //! no file system: callers hand in bytes and get bytes back.
 
 mod algorithm;
@@ -12,6 +12,7 @@ pub mod inspect;
 mod key;
 mod name;
 pub mod pem;
+pub mod pkcs12;
 pub mod profile;
 mod pubkey;
 mod san;
@@ -26,6 +27,7 @@ pub use csr::{Csr, CsrParams};
 pub use error::{Error, Result};
 pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
+pub use pkcs12::{Passphrase, Pkcs12, Pkcs12Error, Pkcs12Options};
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Validity,
 };
