@@ -13,5 +13,6 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod pkcs12;
 mod readme;
 mod verify;
