@@ -445,3 +445,22 @@ fn fewest_iterations_still_open_everywhere() {
     assert!(info.status.success(), "{info:?}");
     assert!(String::from_utf8_lossy(&info.stderr).contains("MAC: sha256, Iteration 2048"));
 }
+
+#[test]
+fn pkirun_reads_openssl_export_with_empty_passphrase() {
+    let dir = Dir::new();
+    let (key, leaf, _) = hierarchy("ecdsa", 256);
+    dir.create("k.pem", key.to_pem(KeyFormat::Pkcs8).unwrap());
+    dir.create("c.pem", leaf.pem());
+    dir.openssl(&[
+        "pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-passout", "pass:", "-out",
+        "o.p12",
+    ]);
+    let der = std::fs::read(dir.join("o.p12")).unwrap();
+    let back = Pkcs12::from_der(&der, &pass("")).unwrap();
+    assert_eq!(back.cert, leaf);
+    assert_eq!(
+        Pkcs12::from_der(&der, &pass("x")).unwrap_err(),
+        Pkcs12Error::WrongPassphrase
+    );
+}

@@ -6,7 +6,8 @@
 //! (PBKDF2-HMAC-SHA256, AES-256-CBC), the whole under an HMAC-SHA256 integrity check (MAC) with
 //! its own salt; the key and its certificate carry the same `localKeyId` (the SHA-1 of the
 //! certificate, as openssl makes it) and the key a `friendlyName` (the alias `keytool -list`
-//! shows). [`Pkcs12::from_der`] reads those files back, and the legacy ones
+//! shows). Each certificate bag's `friendlyName` is its subject (`O=x, CN=y`), where
+//! `openssl pkcs12 -export -name` gives the leaf the key's name: the crate below decides that. [`Pkcs12::from_der`] reads those files back, and the legacy ones
 //! `openssl pkcs12 -export -legacy` and OpenSSL 1.x write (PBE-SHA1-3DES, PBE-SHA1-RC2-40,
 //! MAC HMAC-SHA1).
 //!
