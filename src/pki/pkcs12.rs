@@ -181,25 +181,30 @@ impl Pkcs12 {
     /// [`Pkcs12Error::KeyMismatch`] when the key is not the certificate's,
     /// [`Pkcs12Error::ChainNotCa`] when a chain certificate is not a CA.
     pub fn new(key: Key, cert: Certificate, chain: Vec<Certificate>) -> Result<Self, Pkcs12Error> {
-        check_pair(&key, &cert)?;
-        for ca in &chain {
-            if !ca.is_ca() {
-                return Err(Pkcs12Error::ChainNotCa(subject_of(ca)));
-            }
-        }
-        Ok(Pkcs12 {
+        let p12 = Pkcs12 {
             key,
             cert,
             chain,
             name: None,
-        })
+        };
+        p12.check()?;
+        Ok(p12)
+    }
+
+    /// The checks [`Pkcs12::new`] makes, again before writing (the fields are public).
+    fn check(&self) -> Result<(), Pkcs12Error> {
+        check_pair(&self.key, &self.cert)?;
+        match self.chain.iter().find(|ca| !ca.is_ca()) {
+            Some(not_ca) => Err(Pkcs12Error::ChainNotCa(subject_of(not_ca))),
+            None => Ok(()),
+        }
     }
 
     /// Encodes the file (DER, what `.p12` files hold) protected by `passphrase`.
     ///
     /// # Errors
     /// An empty passphrase, an iteration count out of range, a friendly name PKCS#12 cannot
-    /// carry, or an encoding failure.
+    /// carry, what [`Pkcs12::new`] refuses, or an encoding failure.
     pub fn to_der(
         &self,
         passphrase: &Passphrase,
@@ -211,7 +216,7 @@ impl Pkcs12 {
         if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&options.iterations) {
             return Err(Pkcs12Error::InvalidIterations(options.iterations));
         }
-        check_pair(&self.key, &self.cert)?;
+        self.check()?;
         let name = match (&options.name, &self.name) {
             (Some(name), _) | (None, Some(name)) => name.clone(),
             (None, None) => default_name(&self.cert),
@@ -239,8 +244,9 @@ impl Pkcs12 {
     }
 
     /// Decodes a PKCS#12 file (DER) with `passphrase`: checks its MAC, decrypts it and finds the
-    /// key, the certificate that belongs to it (by public key, else by `localKeyId`) and the
-    /// other certificates as the chain.
+    /// key, the certificate that carries its public key, and the other certificates as the
+    /// chain. A certificate the file links to the key by `localKeyId` but that carries another
+    /// public key is refused ([`Pkcs12Error::KeyMismatch`]).
     ///
     /// # Errors
     /// [`Pkcs12Error::WrongPassphrase`], an unsupported scheme, a file without exactly one key
@@ -510,8 +516,19 @@ mod tests {
     #[test]
     fn a_leaf_in_the_chain_is_refused() {
         let (_, _, key, leaf) = hierarchy(key("ecdsa", 256));
-        let err = Pkcs12::new(key, leaf.clone(), vec![leaf]).unwrap_err();
+        let err = Pkcs12::new(key.clone(), leaf.clone(), vec![leaf.clone()]).unwrap_err();
         assert_eq!(err, Pkcs12Error::ChainNotCa("CN = alice".into()));
+        // Built field by field, the same bundle is refused when written.
+        let direct = Pkcs12 {
+            key,
+            cert: leaf.clone(),
+            chain: vec![leaf],
+            name: None,
+        };
+        assert_eq!(
+            direct.to_der(&pass("x"), &fast()).unwrap_err(),
+            Pkcs12Error::ChainNotCa("CN = alice".into())
+        );
     }
 
     #[test]
