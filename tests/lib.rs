@@ -15,5 +15,6 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod pkcs12;
 mod readme;
 mod verify;

@@ -11,6 +11,7 @@ command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)  # etcd + 
 [ -x /usr/share/easy-rsa/easyrsa ] || missing+=(easy-rsa)          # the real easyrsa 3
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)                 # serves pkirun's chains
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v keytool >/dev/null 2>&1 || missing+=(default-jdk-headless)  # reads pkirun's .p12
 # Python's `cryptography` (its own, recent OpenSSL) judges CRLs and PKCS#12 files a second time.
 if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
   python3 -m pip install -q cryptography >/dev/null 2>&1 || missing+=(python3-cryptography)

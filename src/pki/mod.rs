@@ -1,4 +1,4 @@
-//! The PKI core: keys, names, SANs, profiles, CSRs, CAs, inspection and verification. No Rhai, no printing,
+//! The PKI core: keys, names, SANs, profiles, CSRs, CAs, PKCS#12, inspection and verification. No Rhai, no printing,
 //! no file system: callers hand in bytes and get bytes back.
 
 mod algorithm;
@@ -16,6 +16,7 @@ mod key;
 mod name;
 mod oneline;
 pub mod pem;
+pub mod pkcs12;
 pub mod profile;
 mod pubkey;
 mod reason;
@@ -35,6 +36,7 @@ pub use index::{Database, DatabaseError, Entry, IndexTime, Revocation, Revocatio
 pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
 pub use oneline::subject_oneline;
+pub use pkcs12::{Passphrase, Pkcs12, Pkcs12Error, Pkcs12Options};
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Validity,
 };
