@@ -192,6 +192,7 @@ fn run_pkirun(case: &Case) -> Result<(), String> {
             .map_or_else(SystemTime::now, |s| UNIX_EPOCH + Duration::from_secs(s)),
         host: case.host.clone(),
         purpose: case.purpose,
+        crls: Vec::new(),
     };
     verify::verify(&peer, &trusted, &untrusted, &opts)
         .map(|_| ())

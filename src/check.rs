@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use rayon::prelude::*;
 
 use crate::pki::verify::{self, Purpose, VerifyOptions};
-use crate::pki::{Certificate, Key, pem, rfc3339};
+use crate::pki::{Certificate, Crl, Key, pem, rfc3339};
 
 /// Errors of the checking commands: a file that cannot be used (a failed verification is an
 /// outcome, not an error).
@@ -24,6 +24,15 @@ pub enum Error {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// A CRL file that cannot be used.
+    #[error("`{path}`: {source}")]
+    Crl {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        source: crate::pki::CrlError,
     },
     /// A file holds no usable certificate or key.
     #[error("`{path}`: {source}")]
@@ -62,6 +71,9 @@ pub struct VerifyRequest {
     pub key: Option<PathBuf>,
     /// Verify at this time instead of now.
     pub at: Option<SystemTime>,
+    /// CRL files (`X509 CRL` PEM blocks, several per file allowed): check revocation as
+    /// `openssl verify -crl_check -CRLfile` does.
+    pub crls: Vec<PathBuf>,
 }
 
 /// Verifies each certificate file (its first certificate; the others in the file are taken
@@ -84,6 +96,7 @@ pub fn verify_files(certs: &[PathBuf], req: &VerifyRequest) -> Result<Vec<Verdic
         at: req.at.unwrap_or_else(SystemTime::now),
         host: req.host.clone(),
         purpose: req.purpose,
+        crls: load_crls(&req.crls)?,
     };
     // Reading is sequential (errors stop the run in order); checking runs on all cores.
     let mut loaded = Vec::with_capacity(certs.len());
@@ -232,6 +245,37 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<Certificate>)>) -> Result<(), Er
 }
 
 /// Every certificate in the PEM files `paths`.
+/// Every CRL of the files, in order; a file without one is an error naming what it holds.
+fn load_crls(paths: &[PathBuf]) -> Result<Vec<Crl>, Error> {
+    let mut all = Vec::new();
+    for path in paths {
+        let text = read(path)?;
+        let crl_error = |source| Error::Crl {
+            path: path.display().to_string(),
+            source,
+        };
+        if text.first() == Some(&0x30) {
+            all.push(Crl::from_der(&text).map_err(crl_error)?);
+            continue;
+        }
+        let blocks = pem::parse_blocks(&text).map_err(|source| content(path, source))?;
+        let before = all.len();
+        for block in blocks.iter().filter(|b| b.label == "X509 CRL") {
+            all.push(Crl::from_der(&block.der).map_err(crl_error)?);
+        }
+        if all.len() == before {
+            return Err(content(
+                path,
+                crate::pki::Error::Pem(format!(
+                    "no X509 CRL block (found: {})",
+                    pem::PemBlock::labels(&blocks)
+                )),
+            ));
+        }
+    }
+    Ok(all)
+}
+
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Certificate>, Error> {
     let mut all = Vec::new();
     for path in paths {

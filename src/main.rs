@@ -113,6 +113,10 @@ enum Command {
         /// Intermediate CA certificates, not trusted by themselves.
         #[arg(long, value_name = "FILE")]
         untrusted: Vec<PathBuf>,
+        /// CRLs to check revocation against, as `openssl verify -crl_check -CRLfile` (repeat
+        /// the option, or several CRLs in one file).
+        #[arg(long, value_name = "FILE")]
+        crl: Vec<PathBuf>,
         /// A DNS name or IP address the certificates must carry.
         #[arg(long, value_name = "NAME")]
         host: Option<String>,
@@ -206,6 +210,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             certs,
             ca,
             untrusted,
+            crl,
             host,
             purpose,
             key,
@@ -219,6 +224,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 purpose,
                 key,
                 at: attime.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)),
+                crls: crl,
             };
             let verdicts = check::verify_files(&certs, &req).map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();

@@ -745,3 +745,153 @@ fn verify_checks_every_link_as_openssl_does() {
     );
     assert!(!ok && out.contains("`CN = Inter`: expired at"), "{out}");
 }
+
+#[test]
+fn verify_with_a_crl_rejects_the_revoked_certificate_as_openssl_crl_check_does() {
+    use pkirun::pki::{Ca, Certificate, Crl, CrlParams, Key, Reason, Revoked, Serial};
+    let dir = Dir::new();
+    dir.run_script(
+        r#"
+let key = gen_key("ecdsa:256");
+let ca = new_ca(key, #{ subject: "/O=CRL Test/CN=CRL CA", days: 30 });
+write_pair("ca.key", key, "ca.pem", ca.cert);
+for name in ["alice", "bob"] {
+    let p = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: name }, san: [`${name}@example.test`], profile: "client" });
+    write_pair(`${name}.key`, p.key, `${name}.pem`, p.cert);
+}
+let other = new_ca(gen_key("ecdsa:256"), #{ subject: "/CN=Other CA" });
+write_cert("other.pem", other.cert);
+"#,
+        &[],
+    )
+    .success();
+    let ca = Ca::load(
+        Certificate::from_pem(dir.read("ca.pem").as_bytes()).unwrap(),
+        Key::from_pem(dir.read("ca.key").as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let bob = Certificate::from_pem(dir.read("bob.pem").as_bytes()).unwrap();
+    let revoked = Revoked {
+        serial: Serial::from_bytes(bob.serial()),
+        date: std::time::SystemTime::now() - std::time::Duration::from_secs(60),
+        reason: Some(Reason::KeyCompromise),
+    };
+    let crl = Crl::build(
+        &ca,
+        &[revoked],
+        &CrlParams::new(7, 0, Serial::from_bytes(&[1])),
+    )
+    .unwrap();
+    dir.create("crl.pem", crl.pem());
+    // inspect shows the CRL as openssl crl -text does.
+    let ours = dir.pkirun(&["inspect", "crl.pem"]).success().stdout();
+    let theirs = dir.openssl(&["crl", "-noout", "-text", "-in", "crl.pem"]);
+    for line in theirs.lines().filter(|l| {
+        [
+            "Issuer:",
+            "Last Update:",
+            "Next Update:",
+            "Serial Number:",
+            "Revocation Date:",
+            "Key Compromise",
+            "CRL Number",
+        ]
+        .iter()
+        .any(|k| l.contains(k))
+    }) {
+        let line = line.trim().replace("Key Compromise", "keyCompromise");
+        assert!(
+            ours.contains(&line),
+            "{line:?} missing:\n{ours}\nopenssl:\n{theirs}"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &dir.pkirun(&["inspect", "--json", "crl.pem"])
+            .success()
+            .stdout(),
+    )
+    .unwrap();
+    assert_eq!(json[0]["items"][0]["kind"], "crl");
+    assert_eq!(json[0]["items"][0]["revoked"][0]["reason"], "keyCompromise");
+
+    let (ok, out) = pkirun_verify(
+        &dir,
+        &["--ca", "ca.pem", "--crl", "crl.pem", "alice.pem", "bob.pem"],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("alice.pem: OK (CN = alice <- O = CRL Test, CN = CRL CA)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "bob.pem: FAILED: `CN = bob`: certificate revoked (serial {}, keyCompromise, on ",
+            Serial::from_bytes(bob.serial()).to_hex()
+        )),
+        "{out}"
+    );
+    for (cert, accepted) in [("alice.pem", true), ("bob.pem", false)] {
+        assert_eq!(
+            openssl_accepts(
+                &dir,
+                &[
+                    "-CAfile",
+                    "ca.pem",
+                    "-crl_check",
+                    "-CRLfile",
+                    "crl.pem",
+                    cert
+                ]
+            ),
+            accepted,
+            "openssl on {cert}"
+        );
+    }
+    // A CRL of another issuer does not cover the certificate: refused, as openssl does.
+    let other = Ca::load(
+        Certificate::from_pem(dir.read("other.pem").as_bytes()).unwrap(),
+        Key::generate(pkirun::pki::KeySpec::P256).unwrap(),
+    );
+    assert!(other.is_err(), "a CA with a foreign key must not load");
+    let (ok, out) = pkirun_verify(&dir, &["--ca", "ca.pem", "--crl", "ca.pem", "alice.pem"]);
+    assert!(!ok);
+    assert!(
+        out.contains("no X509 CRL block (found: CERTIFICATE)"),
+        "{out}"
+    );
+    // Past nextUpdate the CRL has expired, for both verifiers.
+    let later = (std::time::SystemTime::now() + std::time::Duration::from_secs(8 * 86_400))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let (ok, out) = pkirun_verify(
+        &dir,
+        &[
+            "--ca",
+            "ca.pem",
+            "--crl",
+            "crl.pem",
+            "--attime",
+            &later,
+            "alice.pem",
+        ],
+    );
+    assert!(
+        !ok && out.contains("CRL of `O = CRL Test, CN = CRL CA`: has expired: nextUpdate"),
+        "{out}"
+    );
+    assert!(!openssl_accepts(
+        &dir,
+        &[
+            "-CAfile",
+            "ca.pem",
+            "-crl_check",
+            "-CRLfile",
+            "crl.pem",
+            "-attime",
+            &later,
+            "alice.pem"
+        ]
+    ));
+}

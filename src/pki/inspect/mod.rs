@@ -4,6 +4,7 @@
 //! Pure: inputs are bytes, outputs are values and strings. Private key material is never part
 //! of any output, only the key's kind and size.
 
+mod crl;
 mod extensions;
 mod general_name;
 mod name;
@@ -25,6 +26,7 @@ use x509_parser::error::X509Error;
 use x509_parser::extensions::X509Extension;
 use x509_parser::x509::AlgorithmIdentifier;
 
+pub use crl::{CrlInfo, RevokedInfo, inspect_crl_der};
 pub use extensions::{AuthorityKeyIdInfo, BasicConstraintsInfo, ExtensionInfo, ExtensionSummary};
 pub use name::{NameField, NameInfo};
 pub use public_key::PublicKeyInfo;
@@ -52,6 +54,8 @@ pub enum Inspected {
     Csr(CsrInfo),
     /// A `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY` block (kind and size only).
     PrivateKey(KeyInfo),
+    /// An `X509 CRL` block.
+    Crl(CrlInfo),
 }
 
 /// What a certificate says.
@@ -156,6 +160,7 @@ pub fn inspect_pem(input: &[u8]) -> Result<Vec<Inspected>> {
             "EC PRIVATE KEY" => {
                 Inspected::PrivateKey(key_info(&Key::from_sec1_der(&block.der)?, "SEC1"))
             }
+            "X509 CRL" => Inspected::Crl(inspect_crl_der(&block.der)?),
             "ENCRYPTED PRIVATE KEY" => return Err(Error::EncryptedKey),
             _ => continue,
         };
@@ -163,7 +168,7 @@ pub fn inspect_pem(input: &[u8]) -> Result<Vec<Inspected>> {
     }
     if out.is_empty() {
         return Err(Error::NoPemBlock {
-            expected: "certificate, certificate request or private key",
+            expected: "certificate, certificate request, private key or CRL",
             found: PemBlock::labels(&blocks),
         });
     }

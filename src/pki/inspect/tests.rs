@@ -522,6 +522,7 @@ fn bundles_keep_file_order_and_errors() {
             Inspected::Certificate(_) => "cert",
             Inspected::Csr(_) => "csr",
             Inspected::PrivateKey(_) => "key",
+            Inspected::Crl(_) => "crl",
         })
         .collect();
     assert_eq!(kinds, ["cert", "cert", "key"]);

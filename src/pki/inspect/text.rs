@@ -17,6 +17,7 @@ impl Inspected {
             Inspected::Certificate(c) => c.to_text(),
             Inspected::Csr(c) => c.to_text(),
             Inspected::PrivateKey(k) => k.to_text(),
+            Inspected::Crl(c) => c.to_text(),
         }
     }
 }

@@ -24,6 +24,54 @@ pub enum VerifyError {
         /// The issuer whose key was tried.
         issuer: String,
     },
+    /// `--crl` was given but none of the CRLs is signed by the certificate's issuer.
+    #[error("`{subject}`: unable to get certificate CRL (no CRL given is signed by `{issuer}`)")]
+    NoCrl {
+        /// The certificate.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+    },
+    /// The CRL's thisUpdate is after the verification time.
+    #[error("CRL of `{issuer}`: not yet valid: thisUpdate {this_update} (verification time {at})")]
+    CrlNotYetValid {
+        /// The CRL's issuer.
+        issuer: String,
+        /// thisUpdate, RFC 3339.
+        this_update: String,
+        /// The verification time, RFC 3339.
+        at: String,
+    },
+    /// The CRL's nextUpdate has passed: a newer one should have been published.
+    #[error("CRL of `{issuer}`: has expired: nextUpdate {next_update} (verification time {at})")]
+    CrlExpired {
+        /// The CRL's issuer.
+        issuer: String,
+        /// nextUpdate, RFC 3339.
+        next_update: String,
+        /// The verification time, RFC 3339.
+        at: String,
+    },
+    /// A CRL that cannot be read.
+    #[error("CRL of `{issuer}`: {reason}")]
+    BadCrl {
+        /// The CRL's issuer.
+        issuer: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The certificate's serial is on its issuer's CRL.
+    #[error("`{subject}`: certificate revoked (serial {serial}, {reason}, on {date})")]
+    Revoked {
+        /// The certificate.
+        subject: String,
+        /// Its serial, hex.
+        serial: String,
+        /// When it was revoked, RFC 3339.
+        date: String,
+        /// The reason code, or "no reason given".
+        reason: String,
+    },
     /// Before notBefore.
     #[error("`{subject}`: not valid before {not_before} (verification time {at})")]
     NotYetValid {

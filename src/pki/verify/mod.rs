@@ -7,8 +7,9 @@
 //!
 //! Paths are built depth first with backtracking: when a candidate issuer fails (wrong key,
 //! expired, not a CA, pathlen, name constraints, ...), the next candidate with the same name is
-//! tried, up to [`MAX_CANDIDATES`] candidates in all. No revocation (CRLs, OCSP), no
-//! certificate policies (a critical policy extension fails as unknown).
+//! tried, up to [`MAX_CANDIDATES`] candidates in all. Revocation by CRL when CRLs are given
+//! (`openssl verify -crl_check`); no OCSP, no certificate policies (a critical policy extension
+//! fails as unknown).
 
 mod constraints;
 mod error;
@@ -16,6 +17,7 @@ mod name;
 mod parsed;
 mod path;
 mod purpose;
+mod revocation;
 
 use std::time::SystemTime;
 
@@ -27,6 +29,7 @@ pub use error::VerifyError;
 pub use purpose::Purpose;
 
 use super::cert::{Certificate, rfc3339};
+use super::crl::Crl;
 use super::key::Key;
 use parsed::Parsed;
 
@@ -45,6 +48,8 @@ pub struct VerifyOptions {
     pub host: Option<String>,
     /// A TLS purpose the certificate must allow (`-purpose`).
     pub purpose: Option<Purpose>,
+    /// CRLs to check the chain against (`-crl_check -CRLfile`); empty: no revocation check.
+    pub crls: Vec<Crl>,
 }
 
 impl Default for VerifyOptions {
@@ -53,6 +58,7 @@ impl Default for VerifyOptions {
             at: SystemTime::now(),
             host: None,
             purpose: None,
+            crls: Vec::new(),
         }
     }
 }
@@ -86,6 +92,9 @@ pub fn verify(
     }
     leaf.check_serial()?;
     let chain = path::build(leaf, trusted, untrusted, opts)?;
+    if !opts.crls.is_empty() {
+        revocation::check(&chain, &opts.crls, opts.at)?;
+    }
     Ok(chain.into_iter().map(|c| c.subject).collect())
 }
 
