@@ -15,6 +15,7 @@ use pkirun::pki::Validity;
 use pkirun::pki::verify::Purpose;
 use pkirun::pki::{diff, inspect};
 use pkirun::script::limits::Limits;
+use pkirun::script::passphrase::PassphraseSource;
 use pkirun::script::{self, Options};
 use pkirun::workspace::Workspace;
 
@@ -81,6 +82,15 @@ struct Cli {
     /// Deepest nesting of script function calls.
     #[arg(long, value_name = "N", default_value_t = Limits::default().call_depth)]
     max_call_depth: usize,
+
+    /// Read the passphrase (encrypted keys, PKCS#12) from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_env")]
+    passphrase_file: Option<PathBuf>,
+
+    /// Read the passphrase from this environment variable. Without either option pkirun asks
+    /// on the terminal, without echo; a passphrase is never taken from the command line.
+    #[arg(long, value_name = "VAR")]
+    passphrase_env: Option<String>,
 
     /// No progress bar; only a summary line.
     #[arg(long, short = 'q')]
@@ -299,6 +309,11 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                     call_depth: cli.max_call_depth,
                 },
                 interrupt: Some(on_ctrl_c()),
+                passphrase: match (cli.passphrase_file, cli.passphrase_env) {
+                    (Some(file), _) => PassphraseSource::File(file),
+                    (None, Some(var)) => PassphraseSource::Env(var),
+                    (None, None) => PassphraseSource::Prompt,
+                },
             };
             match script::run_file(&script, ws, &opts) {
                 Ok(()) => Ok(Outcome::Ok),

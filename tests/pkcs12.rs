@@ -464,3 +464,94 @@ fn pkirun_reads_openssl_export_with_empty_passphrase() {
         Pkcs12Error::WrongPassphrase
     );
 }
+
+/// Runs `script` with `--passphrase-env P12_TEST_PASS` set to `passphrase` (no terminal).
+fn run_with_passphrase(dir: &Dir, script: &str, passphrase: Option<&str>) -> std::process::Output {
+    let path = dir.create("../p12-script.rhai", script);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkirun"));
+    cmd.args([path.to_str().unwrap(), "-C", dir.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::null());
+    if let Some(p) = passphrase {
+        cmd.args(["--passphrase-env", "P12_TEST_PASS"])
+            .env("P12_TEST_PASS", p);
+    }
+    let out = cmd.output().unwrap();
+    std::fs::remove_file(path).unwrap();
+    out
+}
+
+#[test]
+fn scripts_write_and_read_p12_with_a_passphrase_from_the_environment_never_a_literal() {
+    let dir = Dir::new();
+    let out = run_with_passphrase(
+        &dir,
+        r#"
+let root = new_ca(gen_key("ecdsa:384"), #{ subject: "/O=P12/CN=Root" });
+write_cert("root.pem", root.cert);
+let alice = root.issue(#{ key: "ecdsa:256", subject: #{ CN: "alice" }, san: ["alice@example.test"], profile: "client" });
+write_p12("alice.p12", alice.key, alice.cert, [root.cert]);
+let back = load_p12("alice.p12");
+if back.name != "alice" || back.cert.fingerprint != alice.cert.fingerprint || back.chain.len() != 1 {
+    throw `round trip: ${back}`;
+}
+"#,
+        Some("s3cret words"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(dir.mode("alice.p12"), 0o400);
+    let certs = dir.openssl(&[
+        "pkcs12",
+        "-nokeys",
+        "-in",
+        "alice.p12",
+        "-passin",
+        "pass:s3cret words",
+    ]);
+    assert!(
+        certs.contains("subject=CN = alice") && certs.contains("subject=O = P12, CN = Root"),
+        "{certs}"
+    );
+    assert!(
+        !dir.openssl_output(&[
+            "pkcs12",
+            "-info",
+            "-noout",
+            "-in",
+            "alice.p12",
+            "-passin",
+            "pass:wrong"
+        ])
+        .status
+        .success()
+    );
+    // Wrong passphrase: one line, nothing else.
+    let out = run_with_passphrase(&dir, r#"load_p12("alice.p12");"#, Some("wrong"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("`alice.p12`:") && err.contains("passphrase"),
+        "{err}"
+    );
+    // No source and no terminal: refused with the options to use, nothing written.
+    let before = dir.snapshot();
+    let out = run_with_passphrase(
+        &dir,
+        r#"let ca = new_ca(gen_key("ecdsa:256"), #{ subject: "/CN=x" });
+let p = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: "bob" }, profile: "client" });
+write_p12("bob.p12", p.key, p.cert, []);"#,
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no passphrase: cannot prompt")
+            && err.contains("--passphrase-file FILE or --passphrase-env VAR"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before);
+}

@@ -25,6 +25,7 @@ pub mod convert;
 pub mod declared;
 mod error;
 pub mod limits;
+pub mod passphrase;
 mod progress;
 mod stdlib;
 
@@ -55,6 +56,8 @@ pub struct Options {
     pub limits: limits::Limits,
     /// Set (by a Ctrl-C handler) to stop the script at its next step.
     pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Where the passphrase for encrypted keys and PKCS#12 files comes from.
+    pub passphrase: passphrase::PassphraseSource,
 }
 
 /// State shared by every registered function. `--force` is not here: the [`Workspace`] holds
@@ -66,6 +69,7 @@ pub struct Ctx {
     allow_exec: bool,
     threads: Option<usize>,
     quiet: bool,
+    passphrases: passphrase::Passphrases,
 }
 
 /// What adds one area's functions (and property getters) to an engine.
@@ -78,6 +82,7 @@ const AREAS: &[(&str, Register)] = &[
     ("keys", api::keys::register),
     ("CSRs", api::csr::register),
     ("certificates", api::certs::register),
+    ("PKCS#12", api::pkcs12::register),
     ("CAs", api::ca::register),
     ("bulk", api::batch::register),
     ("inspection", api::inspect::register),
@@ -97,6 +102,7 @@ impl Ctx {
             allow_exec: opts.allow_exec,
             threads: opts.threads,
             quiet: opts.quiet,
+            passphrases: passphrase::Passphrases::new(opts.passphrase.clone()),
         }
     }
 
