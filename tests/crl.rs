@@ -562,3 +562,86 @@ fn a_damaged_index_is_one_error_naming_the_file_and_line_and_openssl_refuses_it_
     let out = dir.openssl_output(&["ca", "-config", "ca.cnf", "-gencrl", "-out", "x.crl"]);
     assert!(!out.status.success(), "openssl ca loaded a damaged index");
 }
+
+#[test]
+fn scripts_record_revoke_and_publish_a_crl_that_openssl_and_pkirun_verify_enforce() {
+    let dir = Dir::new();
+    dir.run_script(
+        r#"
+mkdir("ca");
+let key = gen_key("ecdsa:384");
+let ca = new_ca(key, #{ subject: "/O=Site/CN=Site CA", days: 30 });
+write_pair("ca/ca.key", key, "ca/ca.crt", ca.cert);
+for name in ["alice", "bob"] {
+    let p = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: name }, san: [`${name}@example.test`], profile: "client" });
+    write_pair(`${name}.key`, p.key, `${name}.crt`, p.cert);
+    ca.record("ca", p.cert);
+}
+ca.revoke("ca", load_cert("bob.crt"), "keyCompromise");
+let crl = ca.crl("ca", #{ days: 7 });
+write_crl("ca/crl.pem", crl);
+if crl.revoked.len() != 1 || crl.number != "01" { throw `crl: ${crl.revoked} ${crl.number}`; }
+"#,
+        &[],
+    )
+    .success();
+    let index = dir.read("ca/index.txt");
+    assert_eq!(index.lines().count(), 2, "{index}");
+    assert!(
+        index
+            .lines()
+            .any(|l| l.starts_with("V\t") && l.ends_with("/CN=alice")),
+        "{index}"
+    );
+    assert!(
+        index.lines().any(|l| l.starts_with("R\t")
+            && l.contains(",keyCompromise\t")
+            && l.ends_with("/CN=bob")),
+        "{index}"
+    );
+    assert_eq!(dir.read("ca/crlnumber"), "02\n");
+    dir.openssl(&["crl", "-in", "ca/crl.pem", "-noout", "-CAfile", "ca/ca.crt"]);
+    for (cert, ok) in [("alice.crt", true), ("bob.crt", false)] {
+        let openssl = dir
+            .openssl_output(&[
+                "verify",
+                "-CAfile",
+                "ca/ca.crt",
+                "-crl_check",
+                "-CRLfile",
+                "ca/crl.pem",
+                cert,
+            ])
+            .status
+            .success();
+        assert_eq!(openssl, ok, "openssl verify {cert}");
+        let ours = dir
+            .pkirun(&["verify", "--ca", "ca/ca.crt", "--crl", "ca/crl.pem", cert])
+            .output
+            .status
+            .success();
+        assert_eq!(ours, ok, "pkirun verify {cert}");
+    }
+    // A serial the CA never issued: refused, nothing changes.
+    let before = dir.snapshot();
+    let err = dir
+        .run_script(
+            r#"let ca = load_ca("ca/ca.crt", "ca/ca.key"); ca.revoke("ca", "0BADC0DE", "superseded");"#,
+            &[],
+        )
+        .failure();
+    assert!(
+        err.contains("`ca/index.txt`") && err.contains("0BADC0DE"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before);
+    // A damaged index.txt: one line naming the file and line.
+    dir.create("ca/index.txt", "V\t300101000000Z\n");
+    let err = dir
+        .run_script(
+            r#"let ca = load_ca("ca/ca.crt", "ca/ca.key"); ca.crl("ca", #{ days: 1 });"#,
+            &[],
+        )
+        .failure();
+    assert!(err.contains("`ca/index.txt` line 1:"), "{err}");
+}

@@ -41,7 +41,11 @@ pub fn string_list(field: &str, v: &Dynamic) -> ConvResult<Vec<String>> {
     ))
 }
 
-fn string(field: &str, v: &Dynamic) -> ConvResult<String> {
+/// Reads a value as one string, naming `field` when it is not one.
+///
+/// # Errors
+/// Anything but a string.
+pub fn string(field: &str, v: &Dynamic) -> ConvResult<String> {
     v.clone()
         .into_immutable_string()
         .map(|s| s.to_string())

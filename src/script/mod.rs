@@ -84,6 +84,7 @@ const AREAS: &[(&str, Register)] = &[
     ("certificates", api::certs::register),
     ("PKCS#12", api::pkcs12::register),
     ("CAs", api::ca::register),
+    ("revocation", api::revocation::register),
     ("bulk", api::batch::register),
     ("inspection", api::inspect::register),
     ("files", api::files::register),

@@ -91,9 +91,6 @@ fn load_p12(ctx: &Ctx, path: &str) -> FnResult<Map> {
             .collect::<Array>()
             .into(),
     );
-    m.insert(
-        "name".into(),
-        p12.name.map_or(Dynamic::UNIT, Dynamic::from),
-    );
+    m.insert("name".into(), p12.name.map_or(Dynamic::UNIT, Dynamic::from));
     Ok(m)
 }

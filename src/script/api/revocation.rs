@@ -1,0 +1,191 @@
+//! Revocation: a CA's issuance database in a directory laid out as `openssl ca` and easy-rsa
+//! keep it (`index.txt`, `index.txt.attr`, `crlnumber`), certificates recorded in it and revoked
+//! from it, and the CRLs made from it. The directory is named in every call, as `dir` is in an
+//! openssl `[ CA_default ]` section: `ca.record("ca", cert)`, `ca.revoke("ca", cert, "keyCompromise")`,
+//! `ca.crl("ca", #{ days: 30 })`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rhai::{Dynamic, Engine, Map};
+
+use super::FnResult;
+use crate::pki::{Ca, Certificate, Crl, CrlParams, Database, Reason, Serial};
+use crate::script::convert;
+use crate::script::{Ctx, rt};
+use crate::workspace::WriteOptions;
+
+/// Registers `record`, `revoke`, `crl`, `write_crl`, `load_crl` and the CRL getters.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
+pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
+    engine.register_type_with_name::<Crl>("Crl");
+    func!(engine, ctx => c, "record", ["ca: Ca", "dir: &str", "cert: Cert", "()"],
+        "Records a certificate the CA issued in DIR/index.txt (made if absent, with
+        unique_subject = no as easy-rsa keeps it), in the format openssl ca reads and writes.",
+        move |ca: Ca, dir: &str, cert: Certificate| record(&c, &ca, dir, &cert));
+    func!(engine, ctx => c, "revoke", ["ca: Ca", "dir: &str", "cert_or_serial: Dynamic", "reason: &str", "()"],
+        "Marks a certificate (or a hex serial) revoked in DIR/index.txt with an RFC 5280 reason:
+        unspecified, keyCompromise, CACompromise, affiliationChanged, superseded,
+        cessationOfOperation, certificateHold, removeFromCRL. A serial the database does not
+        hold, or one already revoked, is refused.",
+        move |ca: Ca, dir: &str, what: Dynamic, reason: &str| revoke(&c, &ca, dir, &what, reason));
+    func!(engine, ctx => c, "crl", ["ca: Ca", "dir: &str", "opts: Map", "Crl"],
+        "Makes a v2 CRL of every certificate revoked in DIR/index.txt, signed by the CA:
+        #{ days: 30 } or #{ hours: 12 } until nextUpdate; the CRL number comes from DIR/crlnumber,
+        which is advanced (as openssl ca -gencrl does).",
+        move |ca: Ca, dir: &str, opts: Map| crl(&c, &ca, dir, &opts));
+    func!(engine, ctx => c, "write_crl", ["path: &str", "crl: Crl", "()"],
+        "Writes a CRL as PEM (X509 CRL, mode 0644), replacing the previous one atomically.",
+        move |path: &str, crl: Crl| {
+            c.ws.write(path, crl.pem().as_bytes(), WriteOptions { mode: Some(0o644), overwrite: true })
+                .map_err(rt)
+        });
+    func!(engine, ctx => c, "load_crl", ["path: &str", "Crl"],
+        "Loads a CRL (PEM or DER).",
+        move |path: &str| load_crl(&c, path));
+    engine.register_get("revoked", |crl: &mut Crl| -> FnResult<rhai::Array> {
+        Ok(crl.revoked().map_err(rt)?.into_iter().map(|r| Dynamic::from(r.serial.to_hex())).collect())
+    });
+    engine.register_get("number", |crl: &mut Crl| -> FnResult<String> {
+        Ok(crl.number().map_err(rt)?.map(|n| n.to_hex()).unwrap_or_default())
+    });
+}
+
+/// The files of a CA directory.
+struct Files {
+    index: String,
+    attr: String,
+    crlnumber: String,
+}
+
+impl Files {
+    fn of(dir: &str) -> Files {
+        let dir = dir.trim_end_matches('/');
+        Files {
+            index: format!("{dir}/index.txt"),
+            attr: format!("{dir}/index.txt.attr"),
+            crlnumber: format!("{dir}/crlnumber"),
+        }
+    }
+}
+
+/// Reads DIR/index.txt (and its `.attr`), or a new database when there is none yet.
+fn load_database(ctx: &Ctx, files: &Files) -> FnResult<Database> {
+    if !ctx.ws.exists(&files.index).map_err(rt)? {
+        return Ok(Database::new());
+    }
+    let text = ctx.ws.read(&files.index).map_err(rt)?;
+    let mut db = Database::from_index(&text, &files.index).map_err(rt)?;
+    if ctx.ws.exists(&files.attr).map_err(rt)? {
+        let attr = ctx.ws.read(&files.attr).map_err(rt)?;
+        db.read_attr(&attr, &files.attr).map_err(rt)?;
+    }
+    Ok(db)
+}
+
+/// Writes index.txt and its `.attr` together, all or nothing.
+fn save_database(ctx: &Ctx, files: &Files, db: &Database) -> FnResult<()> {
+    let replace = WriteOptions {
+        mode: Some(0o644),
+        overwrite: true,
+    };
+    let (index, attr) = (db.index_text(), db.attr_text());
+    ctx.ws
+        .write_all_or_nothing(&[
+            (files.index.as_str(), index.as_bytes(), replace),
+            (files.attr.as_str(), attr.as_bytes(), replace),
+        ])
+        .map_err(rt)
+}
+
+/// Refuses a certificate the CA did not issue (its issuer is not the CA's subject).
+fn issued_by(ca: &Ca, cert: &Certificate) -> FnResult<()> {
+    let (issuer, subject) = (
+        cert.issuer_der().map_err(rt)?,
+        ca.cert().subject_der().map_err(rt)?,
+    );
+    if issuer != subject {
+        return Err(rt(format!(
+            "certificate {} was not issued by this CA (its issuer is not the CA's subject)",
+            cert.serial_hex()
+        )));
+    }
+    Ok(())
+}
+
+/// `ca.record(dir, cert)`.
+fn record(ctx: &Ctx, ca: &Ca, dir: &str, cert: &Certificate) -> FnResult<()> {
+    issued_by(ca, cert)?;
+    let files = Files::of(dir);
+    let mut db = load_database(ctx, &files)?;
+    db.record(cert)
+        .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+    save_database(ctx, &files, &db)
+}
+
+/// `ca.revoke(dir, cert_or_serial, reason)`.
+fn revoke(ctx: &Ctx, ca: &Ca, dir: &str, what: &Dynamic, reason: &str) -> FnResult<()> {
+    let serial = if let Some(cert) = what.clone().try_cast::<Certificate>() {
+        issued_by(ca, &cert)?;
+        Serial::from_bytes(cert.serial())
+    } else {
+        let text = convert::string("serial", what).map_err(rt)?;
+        Serial::parse_hex(&text).map_err(rt)?
+    };
+    let reason = Reason::parse(reason).ok_or_else(|| {
+        rt(format!(
+            "revoke: unknown reason `{reason}` (unspecified, keyCompromise, CACompromise, \
+             affiliationChanged, superseded, cessationOfOperation, certificateHold, removeFromCRL)"
+        ))
+    })?;
+    let files = Files::of(dir);
+    let mut db = load_database(ctx, &files)?;
+    db.revoke(&serial, Some(reason), SystemTime::now())
+        .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+    save_database(ctx, &files, &db)
+}
+
+/// `ca.crl(dir, #{ days, hours })`.
+fn crl(ctx: &Ctx, ca: &Ca, dir: &str, opts: &Map) -> FnResult<Crl> {
+    convert::check_keys("crl", opts, &["days", "hours"]).map_err(rt)?;
+    let days = convert::opt_int(opts, "days").map_err(rt)?;
+    let hours = convert::opt_int(opts, "hours").map_err(rt)?;
+    let (days, hours) = match (days, hours) {
+        (None, None) => (30, 0),
+        (d, h) => (d.unwrap_or(0), h.unwrap_or(0)),
+    };
+    let days = u64::try_from(days).map_err(|_| rt("crl: `days` must not be negative"))?;
+    let hours = u64::try_from(hours).map_err(|_| rt("crl: `hours` must not be negative"))?;
+    let files = Files::of(dir);
+    let db = load_database(ctx, &files)?;
+    let number = if ctx.ws.exists(&files.crlnumber).map_err(rt)? {
+        let text = ctx.ws.read(&files.crlnumber).map_err(rt)?;
+        Serial::parse_file(&text, &files.crlnumber).map_err(rt)?
+    } else {
+        Serial::from_bytes(&[1])
+    };
+    let crl = Crl::from_database(ca, &db, &CrlParams::new(days, hours, number.clone()))
+        .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+    ctx.ws
+        .write(
+            &files.crlnumber,
+            number.next().file_text().as_bytes(),
+            WriteOptions {
+                mode: Some(0o644),
+                overwrite: true,
+            },
+        )
+        .map_err(rt)?;
+    Ok(crl)
+}
+
+/// `load_crl(path)`.
+fn load_crl(ctx: &Ctx, path: &str) -> FnResult<Crl> {
+    let bytes = ctx.ws.read(path).map_err(rt)?;
+    let parsed = if bytes.first() == Some(&0x30) {
+        Crl::from_der(&bytes)
+    } else {
+        Crl::from_pem(&bytes)
+    };
+    parsed.map_err(|e| rt(format!("`{path}`: {e}")))
+}
