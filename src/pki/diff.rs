@@ -183,16 +183,11 @@ fn certificate_fields(der: &[u8]) -> Result<Fields> {
     f.push("notBefore", &info.not_before, Aspect::Dates);
     f.push("notAfter", &info.not_after, Aspect::Dates);
     f.push("serial", &info.serial, Aspect::Serial);
-    f.push("key", key_text(&info.public_key), Aspect::Content);
-    f.push(
-        "public key bits",
-        hex::encode(cert.public_key().raw),
-        Aspect::Key,
-    );
-    f.push(
-        "signature algorithm",
+    push_object(
+        &mut f,
+        &info.public_key,
+        cert.public_key().raw,
         &info.signature_algorithm,
-        Aspect::Content,
     );
     push_extensions(&mut f, &info.extensions);
     Ok(f)
@@ -211,16 +206,11 @@ fn csr_fields(der: &[u8]) -> Result<Fields> {
         typed_name(&csr.certification_request_info.subject),
         Aspect::Content,
     );
-    f.push("key", key_text(&info.public_key), Aspect::Content);
-    f.push(
-        "public key bits",
-        hex::encode(csr.certification_request_info.subject_pki.raw),
-        Aspect::Key,
-    );
-    f.push(
-        "signature algorithm",
+    push_object(
+        &mut f,
+        &info.public_key,
+        csr.certification_request_info.subject_pki.raw,
         &info.signature_algorithm,
-        Aspect::Content,
     );
     push_extensions(&mut f, &info.extensions);
     Ok(f)
@@ -239,6 +229,13 @@ fn key_fields(input: &[u8]) -> Result<Fields> {
         Aspect::Key,
     );
     Ok(f)
+}
+
+/// The key (type and bits) and the signature algorithm of a certificate or a request.
+fn push_object(f: &mut Fields, key: &PublicKeyInfo, spki: &[u8], signature_algorithm: &str) {
+    f.push("key", key_text(key), Aspect::Content);
+    f.push("public key bits", hex::encode(spki), Aspect::Key);
+    f.push("signature algorithm", signature_algorithm, Aspect::Content);
 }
 
 /// Every extension as `critical, value`; the key identifiers are [`Aspect::Key`].

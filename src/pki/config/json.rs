@@ -80,25 +80,20 @@ fn in_our_words(e: &serde_json::Error) -> String {
             .replace("floating point `", "the number `")
             .replace("boolean `", "`")
     };
-    if let Some(rest) = text.strip_prefix("invalid type: ") {
-        if let Some((found, expected)) = rest.split_once(", expected ") {
-            return format!(
+    let mismatch = text
+        .strip_prefix("invalid type: ")
+        .or_else(|| text.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "));
+    match mismatch {
+        Some((found, expected)) => {
+            format!(
                 "expected {}, found {}",
                 json_words(expected),
                 json_words(found)
-            );
+            )
         }
+        None => json_words(text),
     }
-    if let Some(rest) = text.strip_prefix("invalid value: ") {
-        if let Some((found, expected)) = rest.split_once(", expected ") {
-            return format!(
-                "expected {}, found {}",
-                json_words(expected),
-                json_words(found)
-            );
-        }
-    }
-    json_words(text)
 }
 
 #[cfg(test)]

@@ -363,7 +363,8 @@ pub fn subtree_text(gn: &GeneralName) -> String {
     }
 }
 
-fn ip_of(bytes: &[u8]) -> Option<IpAddr> {
+/// The IP address of a SAN's or a constraint's raw octets (4 or 16 of them).
+pub(super) fn ip_of(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
         4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
         16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),

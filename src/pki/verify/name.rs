@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use const_oid::db::rfc4519;
 use x509_cert::ext::pkix::name::GeneralName;
 
+use super::constraints::ip_of;
 use super::constraints::{self, PresentedName};
 
 /// The subject attribute emailAddress (PKCS #9).
@@ -166,14 +167,6 @@ pub(super) fn presented_names(cert: &Parsed<'_>, leaf: bool) -> Vec<PresentedNam
         );
     }
     names
-}
-
-fn ip_of(bytes: &[u8]) -> Option<IpAddr> {
-    match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
