@@ -895,3 +895,57 @@ write_cert("other.pem", other.cert);
         ]
     ));
 }
+
+#[test]
+fn an_intermediate_ca_and_its_chain_files_verify_with_openssl_and_pkirun() {
+    let dir = Dir::new();
+    dir.run_script(
+        r#"
+let root_key = gen_key("ecdsa:384");
+let root = new_ca(root_key, #{ subject: "/O=Site/CN=Site Root", days: 3650,
+    basic_constraints: "critical,CA:true,pathlen:1" });
+write_cert("root.crt", root.cert);
+let int_key = gen_key("ecdsa:384");
+let int_cert = root.sign(new_csr(int_key, #{ subject: "/O=Site/CN=Site Intermediate" }), #{
+    profile: "ca", days: 1825, basic_constraints: "critical,CA:true,pathlen:0",
+    key_usage: ["critical", "keyCertSign", "cRLSign"] });
+let int = load_ca(int_cert, int_key);
+write_certs("chain.pem", [int.cert], #{});
+let www = int.issue(#{ key: "ecdsa:256", subject: #{ CN: "www.example.test" }, san: ["www.example.test"], profile: "server" });
+write_pair("www.key", www.key, "www.crt", www.cert);
+write_certs("www.fullchain.pem", [www.cert, int.cert], #{});
+"#,
+        &[],
+    )
+    .success();
+    assert_eq!(dir.pem_labels("www.fullchain.pem").len(), 2);
+    assert!(openssl_accepts(
+        &dir,
+        &[
+            "-CAfile",
+            "root.crt",
+            "-untrusted",
+            "chain.pem",
+            "-verify_hostname",
+            "www.example.test",
+            "www.crt"
+        ]
+    ));
+    let (ok, out) = pkirun_verify(
+        &dir,
+        &[
+            "--ca",
+            "root.crt",
+            "--host",
+            "www.example.test",
+            "www.fullchain.pem",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "CN = www.example.test <- O = Site, CN = Site Intermediate <- O = Site, CN = Site Root"
+        ),
+        "{out}"
+    );
+}

@@ -10,39 +10,31 @@ use crate::script::convert::{self, PROFILE_KEYS};
 use crate::script::{Ctx, rt};
 
 /// Registers `new_ca`, `load_ca`, `ca.sign`, `ca.issue` and the `cert` and `key` getters.
+#[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    func!(
-        engine,
-        "new_ca",
-        ["key: Key", "opts: Map", "Ca"],
+    func!(engine, "new_ca", ["key: Key", "opts: Map", "Ca"],
         "Makes a self-signed CA certificate for `key`.
         Options: #{ subject: .., days: 365, key_usage: [\"critical\", \"keyCertSign\", ..],
         basic_constraints: \"critical,CA:true,pathlen:1\" }. Defaults: the `ca` profile, 365 days.",
-        new_ca
-    );
-    let c = ctx.clone();
-    func!(
-        engine,
-        "load_ca",
-        ["cert_path: &str", "key_path: &str", "Ca"],
+        new_ca);
+    func!(engine, ctx => c, "load_ca", ["cert_path: &str", "key_path: &str", "Ca"],
         "Loads an existing CA from its certificate and key; refuses a key that does not match.",
-        move |cert_path: &str, key_path: &str| load_ca(&c, cert_path, key_path)
-    );
+        move |cert_path: &str, key_path: &str| load_ca(&c, cert_path, key_path));
+    func!(engine, "load_ca", ["cert: Cert", "key: Key", "Ca"],
+        "A CA from a certificate and key already in hand (an intermediate just signed);
+        refuses a key that does not match or a certificate that is not a CA.",
+        |cert: Certificate, key: Key| Ca::load(cert, key).map_err(rt));
     func!(engine, "sign", ["ca: Ca", "csr: Csr", "opts: Map", "Cert"],
         "Signs a CSR under a profile, like `openssl ca` or `cfssl sign`.
         Options: #{ profile: \"server\",
         days: 365, key_usage: [..], ext_key_usage: [..], usages: [cfssl names], copy_extensions:
         \"copy\", policy: #{ O: \"supplied\", CN: \"optional\" }, authority_key_id: \"keyid,issuer:always\" }.",
         sign);
-    func!(
-        engine,
-        "issue",
-        ["ca: Ca", "opts: Map", "Map"],
+    func!(engine, "issue", ["ca: Ca", "opts: Map", "Map"],
         "Generates a key and its certificate in one step, like `cfssl gencert`.
         Options: #{ key: \"ecdsa:384\",
         subject: .., san: [..], profile: \"peer\", ... }. Returns #{ key: Key, cert: Cert }.",
-        issue
-    );
+        issue);
     engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
     engine.register_get("key", |ca: &mut Ca| ca.key().clone());
 }

@@ -11,7 +11,7 @@ use crate::pki::{Certificate, Key};
 use crate::script::{Ctx, rt};
 use crate::workspace::WriteOptions;
 
-/// Registers `load_cert`, `write_cert`, `write_pair`, `pem(cert)` and the certificate getters
+/// Registers `load_cert`, `write_cert`, `write_pair`, `write_certs`, `pem(cert)` and the certificate getters
 /// (`subject`, `issuer`, `serial`, `fingerprint`, `sans`, `not_after`).
 #[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
@@ -34,6 +34,11 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         move |kp: &str, key: Key, cp: &str, cert: Certificate, opts: Map| {
         write_pair(&c, kp, &key, cp, &cert, &opts)
     });
+    func!(engine, ctx => c, "write_certs", ["path: &str", "certs: Array", "opts: Map", "()"],
+        "Writes several certificates into one PEM file, in the order given: a chain file
+        (chain.pem: the issuing CA up to, not including, the root) or a full chain (the leaf
+        first). Options #{ mode: 0o644, overwrite: true }.",
+        move |path: &str, certs: Array, opts: Map| write_certs(&c, path, certs, &opts));
     func!(engine, "pem", ["cert: Cert", "String"],
         "The certificate as PEM text.",
         |c: Certificate| c.pem());
@@ -88,4 +93,22 @@ fn write_pair(
         (cert_path, cert_pem.as_bytes(), cert_write),
     ];
     ctx.ws.write_all_or_nothing(&group).map_err(rt)
+}
+
+/// `write_certs(path, certs, opts)`: the certificates' PEM blocks, concatenated.
+fn write_certs(ctx: &Ctx, path: &str, certs: Array, opts: &Map) -> FnResult<()> {
+    if certs.is_empty() {
+        return Err(format!("write_certs: `{path}`: no certificates given").into());
+    }
+    let mut text = String::new();
+    for (i, c) in certs.into_iter().enumerate() {
+        let cert = c.try_cast::<Certificate>().ok_or_else(|| {
+            format!(
+                "write_certs: item {} of `certs` is not a certificate",
+                i + 1
+            )
+        })?;
+        text.push_str(&cert.pem());
+    }
+    write_text(ctx, path, &text, opts)
 }
