@@ -251,7 +251,7 @@ fn openssl_ca_issues(dir: &Dir, strict: bool, signature: &str) {
     dir.run_script(
         r#"
 let ca = load_ca("ca.crt", "ca.key");
-let r = ca.issue(#{ key: "ecdsa:256", subject: #{ O: "Interop", CN: "leaf" }, san: ["leaf.example.io", "IP:10.0.0.2"], profile: "server" });
+let r = ca.issue(#{ key: "ecdsa:256", subject: #{ O: "Interop", CN: "leaf" }, san: ["leaf.example.io", "IP:10.0.0.2"], profile: "server", days: 7 });
 write_pair("leaf.key", r.key, "leaf.crt", r.cert);
 "#,
         &[],

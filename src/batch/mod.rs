@@ -405,6 +405,7 @@ impl<'a> Run<'a> {
         let serial = self.next_serial()?;
         self.ca
             .issue_for_with_serial(spki, &spec.subject, &spec.sans, profile, Some(&serial))
+            .map(|signed| signed.cert)
             .map_err(|source| Error::Pki {
                 name: name.to_string(),
                 source,
@@ -687,7 +688,7 @@ pub struct CsrItem {
     pub path: String,
 }
 
-/// Signs every CSR under `profile` and `policy`; writes `out` (template with `{name}`).
+/// Signs every CSR under `profile` (and its signing policy); writes `out` (template with `{name}`).
 /// Refused CSRs are listed in the summary (and not written); the rest are signed.
 ///
 /// # Errors
@@ -697,7 +698,6 @@ pub fn sign_batch(
     csrs: &[CsrItem],
     out: &str,
     profile: &Profile,
-    policy: &NamePolicy,
 ) -> Result<Summary> {
     let Batch {
         ws, ca, progress, ..
@@ -745,12 +745,12 @@ pub fn sign_batch(
             Ok(c) => c,
             Err(e) => return Ok(reject(e.to_string())),
         };
-        if let Err(reason) = check_csr(&csr, profile, policy) {
+        if let Err(reason) = check_csr(&csr, profile) {
             return Ok(reject(reason));
         }
         let serial = run.next_serial()?;
         let cert = match ca.sign_with_serial(&csr, profile, Some(&serial)) {
-            Ok(c) => c,
+            Ok(signed) => signed.cert,
             Err(e) => return Ok(reject(e.to_string())),
         };
         dir.write(

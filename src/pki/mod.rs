@@ -12,6 +12,7 @@ pub mod inspect;
 mod key;
 mod name;
 pub mod pem;
+pub mod policy;
 pub mod profile;
 mod pubkey;
 mod san;
@@ -19,13 +20,14 @@ pub mod usage;
 pub mod verify;
 
 pub use algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
-pub use ca::{Ca, random_serial};
+pub use ca::{Ca, Signed, random_serial};
 pub use cert::{Certificate, colon_hex, rfc3339, x509_time};
 pub use config::cfssl;
 pub use csr::{Csr, CsrParams};
 pub use error::{Error, Result};
 pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
+pub use policy::{NamePolicy, SigningPolicy};
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Validity,
 };

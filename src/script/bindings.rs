@@ -429,6 +429,27 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             Ca::load(cert, key).map_err(|e| rt(format!("`{cert_path}` + `{key_path}`: {e}")))
         }
     );
+    let c = ctx.clone();
+    func!(
+        engine,
+        "load_ca",
+        ["cert_path: &str", "key_path: &str", "opts: Map", "Ca"],
+        "Loads an existing CA restricted to names: #{ allowed_names: [\"*.db.internal\", \"10.0.0.0/16\"] }.
+        Every certificate it signs must stay within them (and within each call's `allowed_names`).",
+        move |cert_path: &str, key_path: &str, opts: Map| -> Res<Ca> {
+            conv(convert::check_keys("load_ca", &opts, &["allowed_names"]))?;
+            let names = match opts.get("allowed_names") {
+                Some(v) => conv(convert::allowed_names(v))?,
+                None => crate::pki::NamePolicy::default(),
+            };
+            let cert =
+                Certificate::from_pem(&c.ws.read(cert_path).map_err(rt)?).map_err(at(cert_path))?;
+            let key = Key::from_pem(&c.ws.read(key_path).map_err(rt)?).map_err(at(key_path))?;
+            Ca::load(cert, key)
+                .map(|ca| ca.with_allowed_names(names))
+                .map_err(|e| rt(format!("`{cert_path}` + `{key_path}`: {e}")))
+        }
+    );
     engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
     engine.register_get("key", |ca: &mut Ca| ca.key().clone());
     func!(engine, "sign", ["ca: Ca", "csr: Csr", "opts: Map", "Cert"],
@@ -439,7 +460,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         |ca: &mut Ca, csr: Csr, opts: Map| -> Res<Certificate> {
             conv(convert::check_keys("ca.sign", &opts, PROFILE_KEYS))?;
             let profile = conv(convert::profile(&opts, Profile::default()))?;
-            ca.sign(&csr, &profile).map_err(rt)
+            let signed = ca.sign(&csr, &profile).map_err(rt)?;
+            signed.notes.iter().for_each(|n| eprintln!("note: {n}"));
+            Ok(signed.cert)
         });
     func!(
         engine,
@@ -464,7 +487,9 @@ pub fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
                 None => Vec::new(),
             };
             let profile = conv(convert::profile(&opts, Profile::default()))?;
-            let (key, cert) = ca.issue(spec, &subject, &sans, &profile).map_err(rt)?;
+            let (key, signed) = ca.issue(spec, &subject, &sans, &profile).map_err(rt)?;
+            signed.notes.iter().for_each(|n| eprintln!("note: {n}"));
+            let cert = signed.cert;
             let mut out = Map::new();
             out.insert("key".into(), Dynamic::from(key));
             out.insert("cert".into(), Dynamic::from(cert));

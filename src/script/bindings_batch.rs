@@ -11,8 +11,7 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use super::convert::{self, PROFILE_KEYS};
 use super::{Ctx, doc_comment, rt};
 use crate::batch::{
-    self, Batch, BatchOptions, BatchSpec, CsrItem, Layout, NamePolicy, Progress, RawSpec,
-    SpecDefaults, Summary,
+    self, Batch, BatchOptions, BatchSpec, CsrItem, Layout, Progress, RawSpec, SpecDefaults, Summary,
 };
 use crate::pki::{Ca, KeyFormat, KeySpec, Profile};
 use crate::workspace::WriteOptions;
@@ -275,7 +274,7 @@ fn issue_batch(ctx: &Ctx, ca: &Ca, specs: Dynamic, opts: &Map) -> Res<Map> {
 
 fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> Res<Map> {
     let mut known = PROFILE_KEYS.to_vec();
-    known.extend(["out", "manifest", "report", "allowed_names"]);
+    known.extend(["out", "manifest", "report"]);
     convert::check_keys("ca.sign_batch", opts, &known).map_err(rt)?;
     let mut popts = Map::new();
     for k in PROFILE_KEYS {
@@ -284,12 +283,6 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> Res<Map> {
         }
     }
     let profile = convert::profile(&popts, Profile::named("peer").map_err(rt)?).map_err(rt)?;
-    let policy = match opts.get("allowed_names") {
-        Some(v) => {
-            NamePolicy::parse(&convert::string_list("allowed_names", v).map_err(rt)?).map_err(rt)?
-        }
-        None => NamePolicy::default(),
-    };
     let paths: Vec<String> = if let Some(dir) = csrs.clone().try_cast::<rhai::ImmutableString>() {
         ctx.ws
             .list(&dir)
@@ -331,7 +324,7 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> Res<Map> {
         opts: &bopts,
         progress: &bar,
     };
-    let summary = batch::sign_batch(&run, &items, &out, &profile, &policy).map_err(rt)?;
+    let summary = batch::sign_batch(&run, &items, &out, &profile).map_err(rt)?;
     eprintln!("{}", summary_line("signed", &summary));
     if let Some(report) = convert::opt_string(opts, "report").map_err(rt)? {
         let mut text = String::new();
