@@ -13,5 +13,6 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod policy;
 mod readme;
 mod verify;

@@ -239,12 +239,24 @@ fn check_key(spki_der: &[u8], policy: &SigningPolicy) -> Result<()> {
                 ),
             ));
         }
-        let e = rsa.e();
-        if *e != rsa::BoxedUint::from(65_537u32) {
+        let e = rsa.e().to_be_bytes();
+        let e = e
+            .iter()
+            .skip_while(|b| **b == 0)
+            .copied()
+            .collect::<Vec<u8>>();
+        if e != [0x01, 0x00, 0x01] {
+            let shown = if e.len() <= 8 {
+                e.iter()
+                    .fold(0u64, |n, b| (n << 8) | u64::from(*b))
+                    .to_string()
+            } else {
+                format!("0x{}", hex::encode(&e))
+            };
             return Err(refuse(
                 "public key",
                 format!(
-                    "RSA public exponent {e} is not 65537 (pass `allow_weak_keys: true` to sign it anyway)"
+                    "RSA public exponent {shown} is not 65537 (pass `allow_weak_keys: true` to sign it anyway)"
                 ),
             ));
         }
