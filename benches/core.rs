@@ -104,7 +104,8 @@ fn bench_verify(c: &mut Criterion) {
         let leaf = Key::generate(spec).unwrap();
         let cert = ca
             .issue_for(leaf.public_key_der(), &subject, &sans, &profile)
-            .unwrap();
+            .unwrap()
+            .cert;
         let trusted = [ca.cert().clone()];
         g.bench_function(name, |b| {
             b.iter(|| verify(black_box(&cert), &trusted, &[], &opts).unwrap());

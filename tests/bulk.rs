@@ -11,7 +11,7 @@ use crate::util::{Dir, repo};
 
 const CA_SCRIPT: &str = r#"
 let key = gen_key("ecdsa:384");
-let ca = new_ca(key, #{ subject: ["O=Bulk Test", "CN=Bulk CA"] });
+let ca = new_ca(key, #{ subject: ["O=Bulk Test", "CN=Bulk CA"], days: 3650 });
 write_pair("ca-key.pem", key, "ca.pem", ca.cert);
 "#;
 
@@ -359,10 +359,13 @@ fn sign_batch_signs_good_csrs_and_reports_each_refusal_with_its_reason() {
             )
         })
         .collect();
-    assert_eq!(report["ca-request"], "asks for CA:TRUE");
+    assert_eq!(
+        report["ca-request"],
+        "refusing to sign: `basicConstraints`: the request asks for CA:TRUE and the profile does not issue CAs"
+    );
     assert_eq!(
         report["outside"],
-        "`DNS:evil.example.com` is outside the allowed names"
+        "refusing to sign: `san[0]`: `DNS:evil.example.com` is outside the allowed names (*.db.internal, 10.0.0.0/24)"
     );
     assert!(
         report["bad-signature"].contains("signature does not verify"),

@@ -80,6 +80,7 @@ fn issue(ca: &Ca, subject: &DistinguishedName) -> Certificate {
     )
     .unwrap()
     .1
+    .cert
 }
 
 fn load_db(dir: &Dir) -> Database {
@@ -570,7 +571,7 @@ fn scripts_record_revoke_and_publish_a_crl_that_openssl_and_pkirun_verify_enforc
         r#"
 mkdir("ca");
 let key = gen_key("ecdsa:384");
-let ca = new_ca(key, #{ subject: "/O=Site/CN=Site CA", days: 30 });
+let ca = new_ca(key, #{ subject: "/O=Site/CN=Site CA", days: 3650 });
 write_pair("ca/ca.key", key, "ca/ca.crt", ca.cert);
 for name in ["alice", "bob"] {
     let p = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: name }, san: [`${name}@example.test`], profile: "client" });

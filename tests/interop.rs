@@ -251,7 +251,7 @@ fn openssl_ca_issues(dir: &Dir, strict: bool, signature: &str) {
     dir.run_script(
         r#"
 let ca = load_ca("ca.crt", "ca.key");
-let r = ca.issue(#{ key: "ecdsa:256", subject: #{ O: "Interop", CN: "leaf" }, san: ["leaf.example.io", "IP:10.0.0.2"], profile: "server" });
+let r = ca.issue(#{ key: "ecdsa:256", subject: #{ O: "Interop", CN: "leaf" }, san: ["leaf.example.io", "IP:10.0.0.2"], profile: "server", days: 7 });
 write_pair("leaf.key", r.key, "leaf.crt", r.cert);
 "#,
         &[],
@@ -544,7 +544,7 @@ fn nginx_serves_a_pkirun_certificate_and_admits_only_pkirun_client_certificates(
     let dir = Dir::new();
     dir.run_script(
         r#"
-let ca = new_ca(gen_key("ecdsa:384"), #{ subject: "/O=Site/CN=Site CA", days: 30 });
+let ca = new_ca(gen_key("ecdsa:384"), #{ subject: "/O=Site/CN=Site CA", days: 3650 });
 write_cert("ca.crt", ca.cert);
 let www = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: "www.example.test" }, san: ["www.example.test"], profile: "server" });
 write_pair("www.key", www.key, "www.crt", www.cert);

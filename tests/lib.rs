@@ -16,5 +16,6 @@ mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
 mod pkcs12;
+mod policy;
 mod readme;
 mod verify;

@@ -40,7 +40,8 @@ fn hierarchy(kind: &str, size: i64) -> (Key, Certificate, Vec<Certificate>) {
             &[],
             &ca_profile,
         )
-        .unwrap();
+        .unwrap()
+        .cert;
     let inter = Ca::load(inter_cert.clone(), inter_key).unwrap();
     let leaf_key = key(kind, size);
     let leaf = inter
@@ -50,7 +51,8 @@ fn hierarchy(kind: &str, size: i64) -> (Key, Certificate, Vec<Certificate>) {
             &[San::parse("email:alice@example.test").unwrap()],
             &Profile::named("client").unwrap(),
         )
-        .unwrap();
+        .unwrap()
+        .cert;
     (leaf_key, leaf, vec![inter_cert, root.cert().clone()])
 }
 

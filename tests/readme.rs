@@ -96,7 +96,7 @@ fn prepare(dir: &Dir, line: usize, step: &str) {
             dir.run_script(
                 &format!(
                     "let key = gen_key(\"ecdsa\", 256);\n\
-                     let ca = new_ca(key, #{{ subject: #{{ CN: \"README CA\" }} }});\n\
+                     let ca = new_ca(key, #{{ subject: #{{ CN: \"README CA\" }}, days: 3650 }});\n\
                      write_pair(\"{key}\", key, \"{cert}\", ca.cert);\n"
                 ),
                 &[],

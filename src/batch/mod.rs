@@ -348,6 +348,7 @@ impl<'a> Run<'a> {
         let serial = self.next_serial()?;
         self.ca
             .issue_for_with_serial(spki, &spec.subject, &spec.sans, profile, Some(&serial))
+            .map(|signed| signed.cert)
             .map_err(|source| Error::Pki {
                 name: name.to_string(),
                 source,
@@ -697,7 +698,7 @@ pub fn csr_items(ws: &Workspace, source: &CsrSource) -> Result<Vec<CsrItem>> {
     Ok(paths.into_iter().map(CsrItem::from_path).collect())
 }
 
-/// Signs every CSR of `csrs` under `opts.profile` and `opts.policy`, writing `opts.out`
+/// Signs every CSR of `csrs` under `opts.profile` (and its signing policy), writing `opts.out`
 /// (a template with `{name}`). Refused CSRs are listed in the summary (and not written, and in
 /// `opts.report` when one is named); the rest are signed.
 ///
@@ -708,7 +709,7 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
         ws, ca, progress, ..
     } = *batch;
     let csrs = csr_items(ws, csrs)?;
-    let (profile, policy) = (&opts.profile, &opts.policy);
+    let profile = &opts.profile;
     let started = Instant::now();
     let layout = Layout {
         cert: opts.out.clone(),
@@ -752,12 +753,12 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
             Ok(c) => c,
             Err(e) => return Ok(reject(e.to_string())),
         };
-        if let Err(reason) = check_csr(&csr, profile, policy) {
+        if let Err(reason) = check_csr(&csr, profile) {
             return Ok(reject(reason));
         }
         let serial = run.next_serial()?;
         let cert = match ca.sign_with_serial(&csr, profile, Some(&serial)) {
-            Ok(c) => c,
+            Ok(signed) => signed.cert,
             Err(e) => return Ok(reject(e.to_string())),
         };
         dir.write(

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use super::inventory::{RawSpec, SpecDefaults};
 use super::output;
-use super::policy::NamePolicy;
 use crate::pki::{KeyFormat, KeySpec, Profile};
 
 /// Where outputs go: templates with `{name}`, e.g. `certs/{name}.pem` and `certs/{name}-key.pem`.
@@ -132,10 +131,9 @@ pub struct SignOptions {
     pub out: String,
     /// Threads and manifest (keys are not written).
     pub run: BatchOptions,
-    /// The profile every CSR is signed under.
+    /// The profile every CSR is signed under (its signing policy holds the names CSRs may ask
+    /// for).
     pub profile: Profile,
-    /// The names CSRs may ask for.
-    pub policy: NamePolicy,
     /// Where to write the refused CSRs as JSON lines, if anywhere.
     pub report: Option<String>,
 }

@@ -1,11 +1,13 @@
 //! Certificate authorities: make a self-signed CA, load an existing one, sign CSRs under a
-//! profile, issue key + certificate in one step.
+//! profile, issue key + certificate in one step. Every certificate is made by [`Ca::certify`],
+//! which applies the signing policy ([`crate::pki::policy`]) and checks the CA first.
 
 use std::time::{Duration, SystemTime};
 
 use const_oid::AssociatedOid;
+use der::Decode;
 use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
+use x509_cert::ext::pkix::SubjectAltName;
 
 use super::algorithm::KeySpec;
 use super::cert::{Certificate, TbsFields, sign_certificate};
@@ -14,6 +16,8 @@ use super::error::{Error, Result};
 use super::ext;
 use super::key::{Key, key_identifier_of_spki};
 use super::name::DistinguishedName;
+use super::policy::issuer::IssuerFacts;
+use super::policy::{self, NamePolicy, Request};
 use super::profile::{AuthorityKeyId, CopyExtensions, PolicyRule, Profile};
 use super::san::San;
 
@@ -28,6 +32,20 @@ pub struct Ca {
     subject_der: Vec<u8>,
     subject: DistinguishedName,
     issuer_der: Vec<u8>,
+    /// What the CA certificate allows (validity, pathlen, keyCertSign, ...).
+    facts: IssuerFacts,
+    /// Names every certificate of this CA must stay within, on top of each call's.
+    allowed_names: NamePolicy,
+}
+
+/// A certificate just signed, with what the caller should be told about it (e.g. that its
+/// notAfter was clamped to the CA's).
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The certificate.
+    pub cert: Certificate,
+    /// Notes for the user, one line each; empty when there is nothing to say.
+    pub notes: Vec<String>,
 }
 
 /// A fresh random serial number: 16 bytes (126 bits of randomness), positive, never zero.
@@ -58,16 +76,28 @@ struct Subject<'a> {
     name: DistinguishedName,
     spki_der: &'a [u8],
     requested: &'a [Extension],
+    /// The SANs to write: given directly, or decoded and checked from the request.
     sans: &'a [San],
     serial: Option<&'a [u8]>,
 }
 
-fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result<Certificate> {
-    let now = SystemTime::now();
+/// The certificate's validity: from `now` (less the profile's backdate) to `not_after`.
+#[derive(Clone, Copy)]
+struct Window {
+    now: SystemTime,
+    not_after: SystemTime,
+}
+
+fn build(
+    issuer: &Issuer<'_>,
+    subject: Subject<'_>,
+    profile: &Profile,
+    window: Window,
+) -> Result<Certificate> {
+    let Window { now, not_after } = window;
     let not_before = now
         .checked_sub(Duration::from_secs(profile.backdate_seconds))
         .unwrap_or(now);
-    let not_after = now + profile.validity.duration();
     let subject_der = subject.name.to_der()?;
     let random;
     let serial = match subject.serial {
@@ -111,11 +141,11 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
             exts.push(ext::authority_key_id(issuer.key_id, Some(pair))?);
         }
     }
-    if !subject.sans.is_empty() {
+    if subject.requested.is_empty() && !subject.sans.is_empty() {
         let critical = profile.san_critical.unwrap_or(subject.name.is_empty());
         exts.push(ext::subject_alt_name(subject.sans, critical)?);
     }
-    copy_requested(&mut exts, subject.requested, profile)?;
+    copy_requested(&mut exts, subject.requested, subject.sans, profile)?;
 
     sign_certificate(
         TbsFields {
@@ -131,45 +161,29 @@ fn build(issuer: &Issuer<'_>, subject: Subject<'_>, profile: &Profile) -> Result
     )
 }
 
-/// Applies `copy_extensions` to the requested extensions. A request for `CA:TRUE` is never
-/// copied: it is refused, because a leaf profile must not mint CAs.
+/// Applies `copy_extensions` to the requested extensions (checked by the policy before). The
+/// subjectAltName is written from the checked `sans`, never copied raw.
 fn copy_requested(
     exts: &mut Vec<Extension>,
     requested: &[Extension],
+    sans: &[San],
     profile: &Profile,
 ) -> Result<()> {
     for req in requested {
-        if req.extn_id == BasicConstraints::OID
-            && profile.copy_extensions != CopyExtensions::None
-            && !profile.basic_constraints.is_some_and(|b| b.ca)
-        {
-            let asks_ca = der::Decode::from_der(req.extn_value.as_bytes())
-                .is_ok_and(|bc: BasicConstraints| bc.ca);
-            if asks_ca {
-                return Err(Error::Policy(
-                    "the request asks for CA:TRUE and the profile does not issue CAs".into(),
-                ));
-            }
-        }
         let present = exts.iter().position(|e| e.extn_id == req.extn_id);
         let mut req = req.clone();
+        if req.extn_id == SubjectAltName::OID {
+            req = ext::subject_alt_name(sans, profile.san_critical.unwrap_or(req.critical))?;
+        }
         match profile.copy_extensions {
             CopyExtensions::None => {}
             CopyExtensions::San => {
                 if req.extn_id == SubjectAltName::OID && present.is_none() {
-                    if let Some(c) = profile.san_critical {
-                        req.critical = c;
-                    }
                     exts.push(req);
                 }
             }
             CopyExtensions::Copy => {
                 if present.is_none() {
-                    if req.extn_id == SubjectAltName::OID {
-                        if let Some(c) = profile.san_critical {
-                            req.critical = c;
-                        }
-                    }
                     exts.push(req);
                 }
             }
@@ -180,6 +194,16 @@ fn copy_requested(
         }
     }
     Ok(())
+}
+
+/// The SANs a request's extensions put in the certificate under `profile` (none when the
+/// profile copies nothing).
+fn copied_sans(profile: &Profile, all: Vec<San>) -> Vec<San> {
+    if profile.copy_extensions == CopyExtensions::None {
+        Vec::new()
+    } else {
+        all
+    }
 }
 
 /// Applies an openssl-style subject policy: checks `supplied`/`match` and keeps only the
@@ -226,11 +250,24 @@ fn apply_policy(
 
 impl Ca {
     /// Makes a self-signed CA certificate for `key` with `subject` under `profile` (use
-    /// [`Profile::named`]`("ca")` or set basicConstraints yourself).
+    /// [`Profile::named`]`("ca")` or set basicConstraints yourself). The subject and the key
+    /// pass the signing policy; `profile.signing.allowed_names` becomes the CA's own list.
     ///
     /// # Errors
-    /// Encoding or signing failure.
+    /// A policy refusal, or encoding or signing failure.
     pub fn self_signed(key: Key, subject: &DistinguishedName, profile: &Profile) -> Result<Self> {
+        let now = SystemTime::now();
+        policy::check_request(
+            &Request {
+                subject,
+                sans: &[],
+                spki_der: key.public_key_der(),
+                requested: &[],
+                csr_signature: None,
+            },
+            profile,
+            &NamePolicy::default(),
+        )?;
         let name_der = subject.to_der()?;
         let key_id = key.key_identifier();
         let cert = build(
@@ -250,8 +287,13 @@ impl Ca {
             // A self-signed certificate's AKI names itself (keyid; with issuer:always also its
             // own name and serial, see `build`).
             profile,
+            Window {
+                now,
+                not_after: now + profile.validity.duration(),
+            },
         )?;
-        Ca::assemble(cert, key, key_id)
+        let ca = Ca::assemble(cert, key, key_id, Some(now))?;
+        Ok(ca.with_allowed_names(profile.signing.allowed_names.clone()))
     }
 
     /// Loads an existing CA from its certificate and key, refusing a key that does not belong
@@ -277,18 +319,39 @@ impl Ca {
         let key_id = cert
             .subject_key_id()
             .unwrap_or_else(|| key_identifier_of_spki(&cert_spki));
-        Ca::assemble(cert, key, key_id)
+        Ca::assemble(cert, key, key_id, None)
     }
 
-    fn assemble(cert: Certificate, key: Key, key_id: Vec<u8>) -> Result<Self> {
+    fn assemble(
+        cert: Certificate,
+        key: Key,
+        key_id: Vec<u8>,
+        made: Option<SystemTime>,
+    ) -> Result<Self> {
         Ok(Ca {
             subject_der: cert.subject_der()?,
             subject: cert.subject()?,
             issuer_der: cert.issuer_der()?,
+            facts: IssuerFacts::of(&cert, made)?,
             cert,
             key,
             key_id,
+            allowed_names: NamePolicy::default(),
         })
+    }
+
+    /// This CA restricted to `names`: every certificate it signs must stay within them (and
+    /// within the signing call's own `allowed_names`).
+    #[must_use]
+    pub fn with_allowed_names(mut self, names: NamePolicy) -> Self {
+        self.allowed_names = names;
+        self
+    }
+
+    /// The names this CA signs, if restricted.
+    #[must_use]
+    pub fn allowed_names(&self) -> &NamePolicy {
+        &self.allowed_names
     }
 
     /// The CA certificate.
@@ -314,12 +377,44 @@ impl Ca {
         }
     }
 
-    /// Signs a (verified) CSR under `profile`: the subject passes the policy, requested
-    /// extensions are copied as `profile.copy_extensions` says.
+    /// The one path every certificate this CA signs goes through: the request passes the
+    /// signing policy, the CA is checked, then the certificate is built and signed.
+    fn certify(
+        &self,
+        req: Request<'_>,
+        serial: Option<&[u8]>,
+        profile: &Profile,
+    ) -> Result<Signed> {
+        policy::check_request(&req, profile, &self.allowed_names)?;
+        let now = SystemTime::now();
+        let (not_after, note) =
+            self.facts
+                .check(profile, now, now + profile.validity.duration())?;
+        let cert = build(
+            &self.issuer(),
+            Subject {
+                name: req.subject.clone(),
+                spki_der: req.spki_der,
+                requested: req.requested,
+                sans: req.sans,
+                serial,
+            },
+            profile,
+            Window { now, not_after },
+        )?;
+        Ok(Signed {
+            cert,
+            notes: note.into_iter().collect(),
+        })
+    }
+
+    /// Signs a (verified) CSR under `profile`: the subject passes the subject policy, the
+    /// request the signing policy, requested extensions are copied as
+    /// `profile.copy_extensions` says.
     ///
     /// # Errors
-    /// A policy refusal, or encoding/signing failure.
-    pub fn sign(&self, csr: &Csr, profile: &Profile) -> Result<Certificate> {
+    /// A policy refusal, a CA that may not sign it, or encoding/signing failure.
+    pub fn sign(&self, csr: &Csr, profile: &Profile) -> Result<Signed> {
         self.sign_with_serial(csr, profile, None)
     }
 
@@ -327,23 +422,28 @@ impl Ca {
     /// construction); `None` draws a random one.
     ///
     /// # Errors
-    /// A policy refusal, or encoding/signing failure.
+    /// A policy refusal, a CA that may not sign it, or encoding/signing failure.
     pub fn sign_with_serial(
         &self,
         csr: &Csr,
         profile: &Profile,
         serial: Option<&[u8]>,
-    ) -> Result<Certificate> {
+    ) -> Result<Signed> {
         let subject = apply_policy(csr.subject()?, &profile.policy, &self.subject)?;
-        build(
-            &self.issuer(),
-            Subject {
-                name: subject,
+        let sans = copied_sans(profile, policy::requested_sans(csr.extensions())?);
+        let csr_signature = x509_cert::request::CertReq::from_der(csr.der())
+            .map_err(|e| Error::InvalidCsr(e.to_string()))?
+            .algorithm
+            .oid;
+        self.certify(
+            Request {
+                subject: &subject,
+                sans: &sans,
                 spki_der: csr.public_key_der(),
                 requested: csr.extensions(),
-                sans: &[],
-                serial,
+                csr_signature: Some(csr_signature),
             },
+            serial,
             profile,
         )
     }
@@ -352,21 +452,21 @@ impl Ca {
     /// SANs, without a CSR round trip.
     ///
     /// # Errors
-    /// A policy refusal, or encoding/signing failure.
+    /// A policy refusal, a CA that may not sign it, or encoding/signing failure.
     pub fn issue_for(
         &self,
         spki_der: &[u8],
         subject: &DistinguishedName,
         sans: &[San],
         profile: &Profile,
-    ) -> Result<Certificate> {
+    ) -> Result<Signed> {
         self.issue_for_with_serial(spki_der, subject, sans, profile, None)
     }
 
     /// [`Ca::issue_for`] with a serial chosen by the caller; `None` draws a random one.
     ///
     /// # Errors
-    /// A policy refusal, or encoding/signing failure.
+    /// A policy refusal, a CA that may not sign it, or encoding/signing failure.
     pub fn issue_for_with_serial(
         &self,
         spki_der: &[u8],
@@ -374,17 +474,17 @@ impl Ca {
         sans: &[San],
         profile: &Profile,
         serial: Option<&[u8]>,
-    ) -> Result<Certificate> {
+    ) -> Result<Signed> {
         let subject = apply_policy(subject.clone(), &profile.policy, &self.subject)?;
-        build(
-            &self.issuer(),
-            Subject {
-                name: subject,
+        self.certify(
+            Request {
+                subject: &subject,
+                sans,
                 spki_der,
                 requested: &[],
-                sans,
-                serial,
+                csr_signature: None,
             },
+            serial,
             profile,
         )
     }
@@ -399,10 +499,10 @@ impl Ca {
         subject: &DistinguishedName,
         sans: &[San],
         profile: &Profile,
-    ) -> Result<(Key, Certificate)> {
+    ) -> Result<(Key, Signed)> {
         let key = Key::generate(spec)?;
-        let cert = self.issue_for(key.public_key_der(), subject, sans, profile)?;
-        Ok((key, cert))
+        let signed = self.issue_for(key.public_key_der(), subject, sans, profile)?;
+        Ok((key, signed))
     }
 }
 
@@ -447,13 +547,15 @@ mod tests {
         let subject = DistinguishedName::parse("/CN=dm").unwrap();
         let cert = ca
             .issue_for(key.public_key_der(), &subject, &[], &bare)
-            .unwrap();
+            .unwrap()
+            .cert;
         let info = inspect_cert_der(cert.der()).unwrap();
         assert_eq!(info.version, 1);
         assert!(info.extensions.is_empty());
         let v3 = ca
             .issue_for(key.public_key_der(), &subject, &[], &Profile::default())
-            .unwrap();
+            .unwrap()
+            .cert;
         assert_eq!(inspect_cert_der(v3.der()).unwrap().version, 3);
     }
 }

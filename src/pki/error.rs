@@ -120,6 +120,22 @@ pub enum Error {
     /// A request refused by the signing policy.
     #[error("policy refused the request: {0}")]
     Policy(String),
+    /// A request the signing policy refuses: which field, which rule (and the opt-out, if any).
+    #[error("refusing to sign: `{field}`: {rule}")]
+    Refused {
+        /// The field at fault: `subject.CN`, `san[1]`, `public key`, `extension 1.2.3`, ...
+        field: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+    /// A CA that may not sign what is asked (expired, not a CA, no keyCertSign, pathlen, ...).
+    #[error("refusing to sign with the CA `{ca}`: {rule}")]
+    CaRefused {
+        /// The CA's subject.
+        ca: String,
+        /// The rule it breaks.
+        rule: String,
+    },
     /// Signing failed in the crypto backend.
     #[error("signing failed: {0}")]
     Signing(String),

@@ -17,6 +17,7 @@ mod name;
 mod oneline;
 pub mod pem;
 pub mod pkcs12;
+pub mod policy;
 pub mod profile;
 mod pubkey;
 mod reason;
@@ -26,7 +27,7 @@ pub mod usage;
 pub mod verify;
 
 pub use algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
-pub use ca::{Ca, random_serial};
+pub use ca::{Ca, Signed, random_serial};
 pub use cert::{Certificate, colon_hex, rfc3339, x509_time};
 pub use config::cfssl;
 pub use crl::{Crl, CrlError, CrlParams, Revoked};
@@ -37,6 +38,7 @@ pub use key::{Key, KeyFormat, key_identifier_of_spki};
 pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
 pub use oneline::subject_oneline;
 pub use pkcs12::{Passphrase, Pkcs12, Pkcs12Error, Pkcs12Options};
+pub use policy::{NamePolicy, SigningPolicy};
 pub use profile::{
     AuthorityKeyId, BasicConstraints, CopyExtensions, PolicyRule, Profile, Validity,
 };

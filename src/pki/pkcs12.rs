@@ -449,7 +449,8 @@ mod tests {
                 &[],
                 &Profile::named("ca").unwrap(),
             )
-            .unwrap();
+            .unwrap()
+            .cert;
         let inter = Ca::load(inter_cert.clone(), inter_key).unwrap();
         let leaf = inter
             .issue_for(
@@ -458,7 +459,8 @@ mod tests {
                 &[],
                 &Profile::named("client").unwrap(),
             )
-            .unwrap();
+            .unwrap()
+            .cert;
         (root.cert().clone(), inter_cert, leaf_key, leaf)
     }
 

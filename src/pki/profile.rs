@@ -1,5 +1,5 @@
 //! Signing profiles: key usage, extended key usage, basic constraints, validity, criticality,
-//! extension copying and subject policy, and the named presets (`server`, `client`, `peer`,
+//! extension copying, subject policy and signing policy, and the named presets (`server`, `client`, `peer`,
 //! `ca`). How openssl and cfssl spell these settings is parsed in [`crate::pki::config`].
 
 use std::time::Duration;
@@ -9,6 +9,7 @@ use const_oid::db::rfc5280;
 use x509_cert::ext::pkix::KeyUsages;
 
 use super::error::{Error, Result};
+use super::policy::SigningPolicy;
 
 /// basicConstraints as a profile asks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +148,8 @@ pub struct Profile {
     pub policy: Vec<(String, PolicyRule)>,
     /// Seconds to move notBefore into the past (clock skew between nodes); 0 like openssl.
     pub backdate_seconds: u64,
+    /// Allowed names and the named opt-outs of the signing policy.
+    pub signing: SigningPolicy,
 }
 
 impl Default for Profile {
@@ -164,6 +167,7 @@ impl Default for Profile {
             copy_extensions: CopyExtensions::San,
             policy: Vec::new(),
             backdate_seconds: 0,
+            signing: SigningPolicy::default(),
         }
     }
 }

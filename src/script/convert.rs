@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 
 use crate::pki::{
     AuthorityKeyId, BasicConstraints, CANONICAL_ORDER, CopyExtensions, DistinguishedName,
-    PolicyRule, Profile, San, Usages, Validity,
+    NamePolicy, PolicyRule, Profile, San, Usages, Validity,
 };
 
 /// A conversion error message (becomes a script runtime error at the call's position).
@@ -237,6 +237,12 @@ pub const PROFILE_KEYS: &[&str] = &[
     "authority_key_id",
     "subject_key_id",
     "backdate",
+    "allowed_names",
+    "allow_weak_keys",
+    "allow_sha1",
+    "allow_long_names",
+    "clamp_to_ca",
+    "allow_outliving_ca",
 ];
 
 /// Builds a [`Profile`] from script options: `profile` (a built-in name) first, then every
@@ -306,7 +312,32 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
         p.backdate_seconds = u64::try_from(int("backdate", v)?)
             .map_err(|_| "`backdate`: must be zero or more seconds".to_string())?;
     }
+    if let Some(v) = opts.get("allowed_names") {
+        p.signing.allowed_names = allowed_names(v)?;
+    }
+    let opt_outs: [(&str, &mut bool); 5] = [
+        ("allow_weak_keys", &mut p.signing.allow_weak_keys),
+        ("allow_sha1", &mut p.signing.allow_sha1),
+        ("allow_long_names", &mut p.signing.allow_long_names),
+        ("clamp_to_ca", &mut p.signing.clamp_to_ca),
+        ("allow_outliving_ca", &mut p.signing.allow_outliving_ca),
+    ];
+    for (key, flag) in opt_outs {
+        if let Some(v) = opts.get(key) {
+            *flag = boolean(key, v)?;
+        }
+    }
     Ok(p)
+}
+
+/// Reads `allowed_names`: an array of patterns or one comma-separated string
+/// (`["*.db.internal", "10.0.0.0/16", "@example.com", "spiffe://cluster/*"]`).
+///
+/// # Errors
+/// A value of another type or a pattern that is not one of the kinds
+/// [`NamePolicy`] knows.
+pub fn allowed_names(v: &Dynamic) -> ConvResult<NamePolicy> {
+    NamePolicy::parse(&string_list("allowed_names", v)?).map_err(|e| e.to_string())
 }
 
 /// Reads `policy`: a map of field → rule (put in canonical order) or a list of

@@ -9,8 +9,8 @@ use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
 use super::FnResult;
 use super::write_options::{key_format_option, mode_option};
 use crate::batch::{
-    self, Batch, BatchOptions, CsrSource, IssueOptions, Layout, NamePolicy, RawSpec, SignOptions,
-    SpecSource, Summary,
+    self, Batch, BatchOptions, CsrSource, IssueOptions, Layout, RawSpec, SignOptions, SpecSource,
+    Summary,
 };
 use crate::pki::{Ca, KeySpec, Profile};
 use crate::script::convert::{self, ConvResult, PROFILE_KEYS};
@@ -23,7 +23,7 @@ const ISSUE_KEYS: &[&str] = &[
 ];
 
 /// The options `ca.sign_batch` takes besides the signing options.
-const SIGN_KEYS: &[&str] = &["out", "manifest", "report", "allowed_names"];
+const SIGN_KEYS: &[&str] = &["out", "manifest", "report"];
 
 /// The profiles every issue batch can name, before the call's own `profiles`.
 const BUILT_IN_PROFILES: [&str; 4] = ["server", "client", "peer", "ca"];
@@ -132,10 +132,6 @@ fn sign_options(ctx: &Ctx, opts: &Map) -> FnResult<SignOptions> {
     known.extend(SIGN_KEYS);
     convert::check_keys("ca.sign_batch", opts, &known)?;
     let profile = signing_profile(opts)?;
-    let policy = match opts.get("allowed_names") {
-        Some(v) => NamePolicy::parse(&convert::string_list("allowed_names", v)?).map_err(rt)?,
-        None => NamePolicy::default(),
-    };
     let out = convert::opt_string(opts, "out")?.unwrap_or_else(|| "{name}.pem".into());
     if !out.contains("{name}") {
         return Err(rt("`out` must contain `{name}`"));
@@ -148,7 +144,6 @@ fn sign_options(ctx: &Ctx, opts: &Map) -> FnResult<SignOptions> {
             ..BatchOptions::default()
         },
         profile,
-        policy,
         report: convert::opt_string(opts, "report")?,
     })
 }

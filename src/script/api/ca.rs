@@ -20,6 +20,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, ctx => c, "load_ca", ["cert_path: &str", "key_path: &str", "Ca"],
         "Loads an existing CA from its certificate and key; refuses a key that does not match.",
         move |cert_path: &str, key_path: &str| load_ca(&c, cert_path, key_path));
+    func!(engine, ctx => c, "load_ca", ["cert_path: &str", "key_path: &str", "opts: Map", "Ca"],
+        "Loads an existing CA restricted to names: #{ allowed_names: [\"*.db.internal\", \"10.0.0.0/16\"] }.
+        Every certificate it signs must stay within them (and within each call's `allowed_names`).",
+        move |cert_path: &str, key_path: &str, opts: Map| load_ca_within(&c, cert_path, key_path, &opts));
     func!(engine, "load_ca", ["cert: Cert", "key: Key", "Ca"],
         "A CA from a certificate and key already in hand (an intermediate just signed);
         refuses a key that does not match or a certificate that is not a CA.",
@@ -54,6 +58,16 @@ fn new_ca(key: Key, opts: Map) -> FnResult<Ca> {
     Ca::self_signed(key, &subject, &profile).map_err(rt)
 }
 
+/// `load_ca(cert_path, key_path, #{ allowed_names })`: a CA that signs only within the names.
+fn load_ca_within(ctx: &Ctx, cert_path: &str, key_path: &str, opts: &Map) -> FnResult<Ca> {
+    convert::check_keys("load_ca", opts, &["allowed_names"])?;
+    let names = match opts.get("allowed_names") {
+        Some(v) => convert::allowed_names(v)?,
+        None => crate::pki::NamePolicy::default(),
+    };
+    Ok(load_ca(ctx, cert_path, key_path)?.with_allowed_names(names))
+}
+
 /// `load_ca(cert_path, key_path)`: refuses a key that does not match the certificate.
 fn load_ca(ctx: &Ctx, cert_path: &str, key_path: &str) -> FnResult<Ca> {
     let cert =
@@ -66,7 +80,9 @@ fn load_ca(ctx: &Ctx, cert_path: &str, key_path: &str) -> FnResult<Ca> {
 fn sign(ca: &mut Ca, csr: Csr, opts: Map) -> FnResult<Certificate> {
     convert::check_keys("ca.sign", &opts, PROFILE_KEYS)?;
     let profile = convert::profile(&opts, Profile::default())?;
-    ca.sign(&csr, &profile).map_err(rt)
+    let signed = ca.sign(&csr, &profile).map_err(rt)?;
+    signed.notes.iter().for_each(|n| eprintln!("note: {n}"));
+    Ok(signed.cert)
 }
 
 /// `ca.issue(opts)`: a new key (default RSA 2048) and its certificate, as `#{ key, cert }`.
@@ -84,7 +100,9 @@ fn issue(ca: &mut Ca, opts: Map) -> FnResult<Map> {
         None => Vec::new(),
     };
     let profile = convert::profile(&opts, Profile::default())?;
-    let (key, cert) = ca.issue(spec, &subject, &sans, &profile).map_err(rt)?;
+    let (key, signed) = ca.issue(spec, &subject, &sans, &profile).map_err(rt)?;
+    signed.notes.iter().for_each(|n| eprintln!("note: {n}"));
+    let cert = signed.cert;
     let mut out = Map::new();
     out.insert("key".into(), Dynamic::from(key));
     out.insert("cert".into(), Dynamic::from(cert));
