@@ -7,7 +7,7 @@ use std::process::Command;
 use pkirun::pki::pkcs12::MIN_ITERATIONS;
 use pkirun::pki::{
     Ca, Certificate, DistinguishedName, Key, KeyFormat, KeySpec, Passphrase, Pkcs12, Pkcs12Error,
-    Pkcs12Options, Profile, San,
+    Pkcs12Options, Profile, San, Validity,
 };
 
 use crate::util::Dir;
@@ -49,7 +49,11 @@ fn hierarchy(kind: &str, size: i64) -> (Key, Certificate, Vec<Certificate>) {
             leaf_key.public_key_der(),
             &DistinguishedName::parse("/O=pkirun test/CN=alice").unwrap(),
             &[San::parse("email:alice@example.test").unwrap()],
-            &Profile::named("client").unwrap(),
+            // Shorter than the intermediate: a leaf may not outlive its CA.
+            &Profile {
+                validity: Validity::days(30).unwrap(),
+                ..Profile::named("client").unwrap()
+            },
         )
         .unwrap()
         .cert;

@@ -457,7 +457,11 @@ mod tests {
                 leaf_key.public_key_der(),
                 &DistinguishedName::parse("/CN=alice").unwrap(),
                 &[],
-                &Profile::named("client").unwrap(),
+                // Shorter than the intermediate: a leaf may not outlive its CA.
+                &Profile {
+                    validity: crate::pki::Validity::days(30).unwrap(),
+                    ..Profile::named("client").unwrap()
+                },
             )
             .unwrap()
             .cert;

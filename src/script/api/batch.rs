@@ -83,21 +83,23 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> FnResult<Map> {
         progress: &bar,
     };
     let summary = batch::sign_batch(&run, &csrs, &options).map_err(rt)?;
-    eprintln!("{}", summary_line("signed", &summary));
+    // A refusal is one line that says what was signed too; the summary line only on success.
     if let Some(first) = summary.rejected.first() {
         let total = summary.issued + summary.skipped + summary.rejected.len();
         return Err(rt(format!(
-            "{} of {total} CSRs rejected{}; first: `{}`: {}",
+            "{} of {total} CSRs rejected{}, {} signed; first: `{}`: {}",
             summary.rejected.len(),
             options
                 .report
                 .as_ref()
                 .map(|r| format!(" (see `{r}`)"))
                 .unwrap_or_default(),
+            summary.issued,
             first.file,
             first.reason
         )));
     }
+    eprintln!("{}", summary_line("signed", &summary));
     Ok(summary_map(&summary))
 }
 
