@@ -189,7 +189,8 @@ fn an_interrupted_batch_leaves_no_partial_file_and_a_rerun_completes_it() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    // Every visible file is whole; keys are written after their certificate.
+    // Every visible file is whole; keys are written before their certificate, so every
+    // certificate has its key and a key may be alone (the re-run certifies it, keeping it).
     let before = dir.snapshot();
     let mut complete = BTreeMap::new();
     for (path, (_, bytes)) in &before {
@@ -201,13 +202,14 @@ fn an_interrupted_batch_leaves_no_partial_file_and_a_rerun_completes_it() {
         }
         if let Some(name) = file.strip_suffix("-key.pem") {
             Key::from_pem(bytes).unwrap_or_else(|e| panic!("partial key {path}: {e}"));
-            assert!(
-                before.contains_key(&format!("certs/{name}.pem")),
-                "key without cert: {path}"
-            );
             complete.insert(name.to_string(), bytes.clone());
         } else {
             Certificate::from_pem(bytes).unwrap_or_else(|e| panic!("partial cert {path}: {e}"));
+            let name = file.strip_suffix(".pem").unwrap();
+            assert!(
+                before.contains_key(&format!("certs/{name}-key.pem")),
+                "cert without key: {path}"
+            );
         }
     }
     assert!(
@@ -220,7 +222,7 @@ fn an_interrupted_batch_leaves_no_partial_file_and_a_rerun_completes_it() {
             let e: serde_json::Value = serde_json::from_str(line).unwrap();
             let name = e["name"].as_str().unwrap();
             assert!(
-                complete.contains_key(name),
+                complete.contains_key(name) && before.contains_key(&format!("certs/{name}.pem")),
                 "manifest lists {name} before its files"
             );
         }

@@ -6,6 +6,7 @@
 mod util;
 
 mod bulk;
+mod bulk_safety;
 mod cockroach;
 mod crl;
 mod diff;

@@ -29,17 +29,21 @@ pub struct ManifestEntry {
     pub key: Option<String>,
 }
 
-/// An open manifest (append mode).
+/// An open manifest (append mode). The file is created with its first durable entries.
 #[derive(Debug)]
 pub struct Manifest {
     path: String,
-    file: File,
+    full: std::path::PathBuf,
+    file: Option<File>,
     names: HashSet<u128>,
+    /// Digests of the names recorded in the file: an entry for one of them replaces its line.
+    recorded: HashSet<u128>,
 }
 
 impl Manifest {
-    /// Opens (or creates) the manifest, reading the names already recorded. A last line cut
-    /// short by a crash is dropped (the file is truncated to the last complete line).
+    /// Opens the manifest if it exists, reading the names already recorded. A last line cut
+    /// short by a crash is dropped (the file is truncated to the last complete line). A
+    /// missing manifest is only created by the first [`Manifest::append`].
     ///
     /// # Errors
     /// I/O errors or a corrupt line in the middle.
@@ -56,7 +60,16 @@ impl Manifest {
         let path = ws.resolve(rel)?;
         let mut names = HashSet::new();
         let mut good_len = 0u64;
-        if path.exists() {
+        if !path.exists() {
+            return Ok(Manifest {
+                path: rel.to_string(),
+                full: path,
+                file: None,
+                recorded: HashSet::new(),
+                names,
+            });
+        }
+        {
             let reader = BufReader::new(File::open(&path).map_err(|e| err(e.to_string()))?);
             let mut offset = 0u64;
             for (i, line) in reader.split(b'\n').enumerate() {
@@ -82,30 +95,33 @@ impl Manifest {
             }
         }
         let file = OpenOptions::new()
-            .create(true)
             .append(true)
             .open(&path)
             .map_err(|e| err(e.to_string()))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len > good_len {
             file.set_len(good_len).map_err(|e| err(e.to_string()))?;
+            file.sync_data().map_err(|e| err(e.to_string()))?;
         }
         Ok(Manifest {
             path: rel.to_string(),
-            file,
+            full: path,
+            file: Some(file),
+            recorded: names.clone(),
             names,
         })
     }
 
     /// Hands over the digests ([`super::key128`]) of the names recorded before this run
-    /// (read once, when a batch starts; the manifest itself no longer needs them).
+    /// (read once, when a batch starts).
     pub fn take_names(&mut self) -> HashSet<u128> {
         std::mem::take(&mut self.names)
     }
 
-    /// Appends entries and syncs the manifest. Callers pass each name once: names are unique
-    /// in a batch, and entries for outputs found on disk are only made for names not recorded
-    /// before the run ([`Manifest::take_names`]).
+    /// Records `entries` durably, one entry per name: an entry for a name already in the
+    /// file replaces its line (the file is rewritten to a new file that is then renamed),
+    /// others are appended in one write of whole lines; a failed append is cut back, so
+    /// no partial line remains.
     ///
     /// # Errors
     /// I/O errors.
@@ -114,18 +130,81 @@ impl Manifest {
             path: self.path.clone(),
             message: e.to_string(),
         };
+        if entries.is_empty() {
+            return Ok(());
+        }
         let mut buf = Vec::new();
+        let mut replaces = false;
         for e in entries {
+            replaces |= self.recorded.contains(&super::key128(e.name.as_bytes()));
             serde_json::to_writer(&mut buf, e).map_err(|e| Error::Manifest {
                 path: self.path.clone(),
                 message: e.to_string(),
             })?;
             buf.push(b'\n');
         }
-        if buf.is_empty() {
-            return Ok(());
+        match self.file.as_mut() {
+            Some(file) if !replaces => {
+                let before = file.metadata().map_err(err)?.len();
+                if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+                    // Cut a partial write back to the last whole line.
+                    let _ = file.set_len(before);
+                    let _ = file.sync_data();
+                    return Err(err(e));
+                }
+                Ok(())
+            }
+            _ => self.rewrite(entries, buf),
         }
-        self.file.write_all(&buf).map_err(err)?;
-        self.file.sync_data().map_err(err)
+    }
+
+    /// Writes the kept lines (those not named in `entries`) and `new` to a new file, syncs
+    /// it and renames it over the manifest.
+    fn rewrite(&mut self, entries: &[ManifestEntry], new: Vec<u8>) -> Result<()> {
+        let err = |e: std::io::Error| Error::Manifest {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let replaced: HashSet<u128> = entries
+            .iter()
+            .map(|e| super::key128(e.name.as_bytes()))
+            .collect();
+        let mut text = Vec::new();
+        if self.file.is_some() {
+            let old = std::fs::read(&self.full).map_err(err)?;
+            for line in old.split_inclusive(|b| *b == b'\n') {
+                let keep = serde_json::from_slice::<ManifestEntry>(line)
+                    .map(|e| !replaced.contains(&super::key128(e.name.as_bytes())))
+                    .unwrap_or(false);
+                if keep {
+                    text.extend_from_slice(line);
+                }
+            }
+        }
+        text.extend_from_slice(&new);
+        let mut tmp_name = self.full.clone().into_os_string();
+        tmp_name.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp_name);
+        let result = (|| -> std::io::Result<File> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&text)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.full)?;
+            if let Some(dir) = self.full.parent() {
+                File::open(dir)?.sync_all()?;
+            }
+            OpenOptions::new().append(true).open(&self.full)
+        })();
+        match result {
+            Ok(file) => {
+                self.file = Some(file);
+                self.recorded.extend(replaced);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(err(e))
+            }
+        }
     }
 }

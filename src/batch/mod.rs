@@ -7,6 +7,7 @@
 //! and only then recorded in the manifest.
 
 mod inventory;
+mod kept;
 mod manifest;
 mod options;
 mod output;
@@ -64,6 +65,15 @@ pub enum Error {
         /// The core error.
         #[source]
         source: crate::pki::Error,
+    },
+    /// A file a re-run would keep is broken, foreign or not what the spec asks; it is
+    /// neither kept nor replaced (`--force` replaces it).
+    #[error("`{path}`: {reason}; not kept and not replaced (remove it or run with --force)")]
+    Kept {
+        /// The file, relative to the root.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The manifest could not be read or written.
     #[error("manifest `{path}`: {message}")]
@@ -389,23 +399,35 @@ impl<'a> Run<'a> {
                 Some(&layout.key_path(name)),
             )
         };
-        if cert_exists && key_exists && !force {
+        let kept = |path: String, reason: String| Error::Kept { path, reason };
+        if cert_exists && !force {
+            // Every file a re-run keeps is read and checked, recorded or not.
+            if !key_exists {
+                // Keys are written first: a certificate without its key means the key was
+                // removed; never certify a new key under an old certificate silently.
+                return Err(kept(
+                    layout.cert_path(name),
+                    format!("its key `{}` is missing", layout.key_path(name)),
+                ));
+            }
+            let key_pem = key_dir.read(&key_file)?;
+            let cert = kept::check_pair(self.ca, spec, &cert_dir.read(&cert_file)?, None)
+                .map_err(|r| kept(layout.cert_path(name), r))?;
+            kept::check_key(&cert, &key_pem).map_err(|r| kept(layout.key_path(name), r))?;
             if self.recorded.contains(&key128(name.as_bytes())) {
                 return Ok(Outcome::Skipped(None));
             }
-            let cert = Certificate::from_pem(&cert_dir.read(&cert_file)?).map_err(pki)?;
             return Ok(Outcome::Skipped(Some(entry(&cert))));
         }
-        // Replace only an orphan certificate (its key never made it to disk) or under --force;
-        // a fresh one is created new (the faster, never-clobbering path).
         let cert_opts = WriteOptions {
             mode: Some(0o644),
             overwrite: cert_exists,
         };
         if key_exists && !force {
-            // The key survived an interrupted run (keys are written last, so this only
-            // happens if the certificate was removed): certify it, never replace it.
-            let key = Key::from_pem(&key_dir.read(&key_file)?).map_err(pki)?;
+            // The key survived an interrupted run (keys are written first): certify it,
+            // never replace it. A key that does not parse is reported, not replaced.
+            let key = Key::from_pem(&key_dir.read(&key_file)?)
+                .map_err(|e| kept(layout.key_path(name), format!("key does not parse: {e}")))?;
             let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
             cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
             return Ok(Outcome::Issued(entry(&cert)));
@@ -413,9 +435,8 @@ impl<'a> Run<'a> {
         let key = Key::generate(spec.key).map_err(pki)?;
         let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
         let key_pem = key.to_pem(self.opts.key_format).map_err(pki)?;
-        // Certificate first, key last: a run killed in between leaves at most an orphan
-        // certificate (public data), which the re-run replaces together with a new key.
-        cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
+        // Key first, certificate last: a run killed in between leaves a key without a
+        // certificate, which the re-run certifies without replacing it.
         key_dir.write(
             &key_file,
             key_pem.as_bytes(),
@@ -424,6 +445,7 @@ impl<'a> Run<'a> {
                 overwrite: force,
             },
         )?;
+        cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
         Ok(Outcome::Issued(entry(&cert)))
     }
 }

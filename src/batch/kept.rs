@@ -1,0 +1,72 @@
+//! Checks of the files a re-run keeps: a kept certificate must parse, be issued by this CA
+//! and say what the spec asks; a kept key must parse and match its certificate.
+
+use crate::pki::{Ca, Certificate, Key, PublicKey};
+
+use super::BatchSpec;
+
+/// Why a file found in the output cannot be kept (the [`super::Error::Kept`] reason).
+pub(super) fn check_pair(
+    ca: &Ca,
+    spec: &BatchSpec,
+    cert_pem: &[u8],
+    key_pem: Option<&[u8]>,
+) -> Result<Certificate, String> {
+    let cert =
+        Certificate::from_pem(cert_pem).map_err(|e| format!("certificate does not parse: {e}"))?;
+    if !signed_by(&cert, ca.cert()) {
+        return Err("certificate is not issued by this CA".into());
+    }
+    match cert.subject() {
+        Ok(subject) if subject == spec.subject => {}
+        Ok(subject) => {
+            return Err(format!(
+                "subject differs: has `{subject}`, asked `{}`",
+                spec.subject
+            ));
+        }
+        Err(e) => return Err(format!("subject does not parse: {e}")),
+    }
+    let mut has = cert.sans();
+    let mut asked = spec.sans.clone();
+    has.sort_by_key(ToString::to_string);
+    asked.sort_by_key(ToString::to_string);
+    if has != asked {
+        let list = |s: &[crate::pki::San]| {
+            s.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(format!(
+            "SANs differ: has `{}`, asked `{}`",
+            list(&has),
+            list(&asked)
+        ));
+    }
+    if let Some(pem) = key_pem {
+        check_key(&cert, pem)?;
+    }
+    Ok(cert)
+}
+
+/// A kept key parses and is the private key of `cert`.
+pub(super) fn check_key(cert: &Certificate, key_pem: &[u8]) -> Result<(), String> {
+    let key = Key::from_pem(key_pem).map_err(|e| format!("key does not parse: {e}"))?;
+    if crate::pki::verify::key_matches(cert, &key) {
+        Ok(())
+    } else {
+        Err("key does not match the certificate".into())
+    }
+}
+
+/// Whether `issuer`'s key made `cert`'s signature.
+fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
+    let Some((alg, tbs, signature)) = cert.signed_parts() else {
+        return false;
+    };
+    issuer
+        .public_key_der()
+        .and_then(|spki| PublicKey::from_spki_der(&spki))
+        .is_ok_and(|key| key.verify(alg, &tbs, signature))
+}
