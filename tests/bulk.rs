@@ -432,7 +432,7 @@ fn bulk_script_issues_the_example_inventory_and_a_rerun_changes_nothing() {
     let before = dir.snapshot();
     let rerun = dir.pkirun(&[&script, "--quiet"]).success();
     assert!(
-        rerun.stderr().contains("5 already present"),
+        rerun.stderr().contains("5 were already present"),
         "{}",
         rerun.stderr()
     );

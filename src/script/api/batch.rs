@@ -252,20 +252,33 @@ fn csr_source(csrs: &Dynamic) -> FnResult<CsrSource> {
 
 /// The line printed after a batch: "issued 100 certificates in 1.20 s (83.3 certs/s)".
 fn summary_line(what: &str, s: &Summary) -> String {
-    let rate = if s.seconds > 0.0 {
-        s.issued as f64 / s.seconds
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = if s.issued == 0 {
+        format!("{what} no new certificate")
     } else {
-        0.0
+        let rate = if s.seconds > 0.0 {
+            format!(" ({:.1}/s)", s.issued as f64 / s.seconds)
+        } else {
+            String::new()
+        };
+        format!(
+            "{what} {} in {:.2} s{rate}",
+            count(s.issued, "certificate", "certificates"),
+            s.seconds
+        )
     };
-    let mut line = format!(
-        "{what} {} certificates in {:.2} s ({rate:.1} certs/s)",
-        s.issued, s.seconds
-    );
     if s.skipped > 0 {
-        line.push_str(&format!(", {} already present", s.skipped));
+        line.push_str(&format!(
+            "; {} already present",
+            count(s.skipped, "was", "were")
+        ));
     }
     if !s.rejected.is_empty() {
-        line.push_str(&format!(", {} rejected", s.rejected.len()));
+        line.push_str(&format!(
+            "; {} rejected",
+            count(s.rejected.len(), "request", "requests")
+        ));
     }
     line
 }
@@ -278,4 +291,34 @@ fn summary_map(s: &Summary) -> Map {
     m.insert("rejected".into(), (s.rejected.len() as i64).into());
     m.insert("seconds".into(), s.seconds.into());
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(issued: usize, skipped: usize, seconds: f64) -> Summary {
+        Summary {
+            issued,
+            skipped,
+            seconds,
+            ..Summary::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_line_is_good_english() {
+        assert_eq!(
+            summary_line("issued", &summary(1, 0, 0.5)),
+            "issued 1 certificate in 0.50 s (2.0/s)"
+        );
+        assert_eq!(
+            summary_line("issued", &summary(2000, 500, 10.0)),
+            "issued 2000 certificates in 10.00 s (200.0/s); 500 were already present"
+        );
+        assert_eq!(
+            summary_line("signed", &summary(0, 1, 0.1)),
+            "signed no new certificate; 1 was already present"
+        );
+    }
 }
