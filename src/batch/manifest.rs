@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 
 use super::{Error, Result};
-use crate::workspace::Workspace;
+use crate::workspace::{WriteOptions, Workspace};
 
 /// One manifest line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -125,7 +125,7 @@ impl Manifest {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn append(&mut self, entries: &[ManifestEntry]) -> Result<()> {
+    pub fn append(&mut self, ws: &Workspace, entries: &[ManifestEntry]) -> Result<()> {
         let err = |e: std::io::Error| Error::Manifest {
             path: self.path.clone(),
             message: e.to_string(),
@@ -154,13 +154,13 @@ impl Manifest {
                 }
                 Ok(())
             }
-            _ => self.rewrite(entries, buf),
+            _ => self.rewrite(ws, entries, buf),
         }
     }
 
     /// Writes the kept lines (those not named in `entries`) and `new` to a new file, syncs
     /// it and renames it over the manifest.
-    fn rewrite(&mut self, entries: &[ManifestEntry], new: Vec<u8>) -> Result<()> {
+    fn rewrite(&mut self, ws: &Workspace, entries: &[ManifestEntry], new: Vec<u8>) -> Result<()> {
         let err = |e: std::io::Error| Error::Manifest {
             path: self.path.clone(),
             message: e.to_string(),
@@ -182,29 +182,18 @@ impl Manifest {
             }
         }
         text.extend_from_slice(&new);
-        let mut tmp_name = self.full.clone().into_os_string();
-        tmp_name.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp_name);
-        let result = (|| -> std::io::Result<File> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&text)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.full)?;
-            if let Some(dir) = self.full.parent() {
-                File::open(dir)?.sync_all()?;
-            }
-            OpenOptions::new().append(true).open(&self.full)
-        })();
-        match result {
-            Ok(file) => {
-                self.file = Some(file);
-                self.recorded.extend(replaced);
-                Ok(())
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(err(e))
-            }
-        }
+        // The one atomic-write mechanism: a hidden `.pkirun-` temporary renamed over the
+        // manifest (a killed run leaves at most that temporary, which the next batch clears),
+        // then one sync makes the new manifest durable.
+        let opts = WriteOptions {
+            mode: Some(0o644),
+            overwrite: true,
+        };
+        ws.write(&self.path, &text, opts)?;
+        ws.sync_all()?;
+        let file = OpenOptions::new().append(true).open(&self.full).map_err(err)?;
+        self.file = Some(file);
+        self.recorded.extend(replaced);
+        Ok(())
     }
 }

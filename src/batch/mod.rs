@@ -308,7 +308,7 @@ impl<'a> Run<'a> {
         opts: &'a BatchOptions,
         layout: &Layout,
     ) -> Result<(Self, Option<Manifest>, rayon::ThreadPool)> {
-        cleanup_stale_temps(batch.ws, layout)?;
+        cleanup_stale_temps(batch.ws, layout, opts.manifest.as_deref())?;
         let mut manifest = opts
             .manifest
             .as_deref()
@@ -485,7 +485,7 @@ fn run_chunks<T: Sync + Send>(
                         ws.sync_all()?;
                     }
                     if let Some(m) = manifest.as_mut() {
-                        m.append(&entries)?;
+                        m.append(ws, &entries)?;
                     }
                     Ok(())
                 })();
@@ -840,12 +840,16 @@ fn write_report(ws: &Workspace, path: &str, rejected: &[Rejection]) -> Result<()
 /// Removes `.pkirun-*` temporary files left in the output directories by a run that was
 /// killed (SIGKILL leaves no chance to clean up). Do not run two batches into the same
 /// directories at once.
-fn cleanup_stale_temps(ws: &Workspace, layout: &Layout) -> Result<()> {
+fn cleanup_stale_temps(ws: &Workspace, layout: &Layout, manifest: Option<&str>) -> Result<()> {
     let mut dirs = HashSet::new();
     for template in [&layout.cert, &layout.key] {
         // Only the fixed part of the path before `{name}` names a directory we can scan.
         let fixed = template.split("{name}").next().unwrap_or("");
         dirs.insert(output::split_dir(fixed).0.to_string());
+    }
+    // A manifest being rewritten when the run was killed leaves its temporary beside it.
+    if let Some(manifest) = manifest {
+        dirs.insert(output::split_dir(manifest).0.to_string());
     }
     for dir in dirs {
         if !ws.is_dir(&dir)? {
