@@ -16,6 +16,7 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod output;
 mod pkcs12;
 mod policy;
 mod readme;

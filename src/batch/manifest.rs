@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 
 use super::{Error, Result};
-use crate::workspace::{WriteOptions, Workspace};
+use crate::workspace::{Workspace, WriteOptions};
 
 /// One manifest line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -191,7 +191,10 @@ impl Manifest {
         };
         ws.write(&self.path, &text, opts)?;
         ws.sync_all()?;
-        let file = OpenOptions::new().append(true).open(&self.full).map_err(err)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&self.full)
+            .map_err(err)?;
         self.file = Some(file);
         self.recorded.extend(replaced);
         Ok(())

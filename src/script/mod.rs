@@ -30,6 +30,7 @@ mod progress;
 mod stdlib;
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -167,6 +168,11 @@ fn register_types(engine: &mut Engine) {
 pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engine {
     let mut engine = Engine::new();
     engine.set_max_expr_depths(256, 128);
+    // `print` goes to stdout, which may be a pipe the reader closed (`pkirun SCRIPT | head`):
+    // the procedure goes on writing its files; only its messages have nowhere to go.
+    engine.on_print(|text| {
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    });
     opts.limits.apply(&mut engine, opts.interrupt.clone());
     register_types(&mut engine);
     let ctx = Arc::new(Ctx::new(ws, opts));
