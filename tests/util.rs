@@ -759,3 +759,10 @@ impl Drop for Nginx {
         let _ = self.child.wait();
     }
 }
+
+/// Sends SIGINT to a child process, as Ctrl-C in its terminal would (without needing a `kill`
+/// program on the machine).
+pub fn interrupt(child: &std::process::Child) {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+}
