@@ -12,6 +12,7 @@ use signal_hook::consts::SIGINT;
 use clap::{Parser, Subcommand};
 use pkirun::check::{self, VerifyRequest};
 use pkirun::pki::Validity;
+use pkirun::pki::drift::Reissue;
 use pkirun::pki::verify::Purpose;
 use pkirun::pki::{diff, inspect};
 use pkirun::script::limits::Limits;
@@ -51,9 +52,21 @@ struct Cli {
     )]
     dir: PathBuf,
 
-    /// Let the script overwrite existing files (keys included).
+    /// The blunt tool: make every file again, keys included, overwriting what exists. To act
+    /// only on what a changed parameter changes, use --reissue changed.
     #[arg(long)]
     force: bool,
+
+    /// When a file the procedure would write exists and differs from what it now asks:
+    /// `refuse` (default: stop, naming the file and the fields), `changed` (re-issue what
+    /// differs, keeping its key), `never` (keep it, with a warning).
+    #[arg(long, value_name = "POLICY", default_value = "refuse", value_parser = parse_reissue)]
+    reissue: Reissue,
+
+    /// With --reissue changed: also replace a key whose type or size the procedure no longer
+    /// asks for (and every certificate of that key).
+    #[arg(long)]
+    rekey: bool,
 
     /// Let the script run external commands with `exec()` (e.g. update-ca-certificates).
     #[arg(long)]
@@ -179,6 +192,11 @@ enum Command {
     },
 }
 
+/// `--reissue`'s value.
+fn parse_reissue(s: &str) -> Result<Reissue, String> {
+    Reissue::parse(s).map_err(|e| e.to_string())
+}
+
 fn parse_define(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -301,6 +319,8 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 allow_exec: cli.allow_exec,
                 threads: cli.threads,
                 quiet: cli.quiet,
+                reissue: cli.reissue,
+                rekey: cli.rekey,
                 limits: Limits {
                     operations: cli.max_operations,
                     string_size: cli.max_string_size,

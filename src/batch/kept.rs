@@ -1,7 +1,7 @@
 //! Checks of the files a re-run keeps: a kept certificate must parse, be issued by this CA
 //! and say what the spec asks; a kept key must parse and match its certificate.
 
-use crate::pki::{Ca, Certificate, Key, PublicKey};
+use crate::pki::{Ca, Certificate, Key};
 
 use super::BatchSpec;
 
@@ -14,7 +14,7 @@ pub(super) fn check_pair(
 ) -> Result<Certificate, String> {
     let cert =
         Certificate::from_pem(cert_pem).map_err(|e| format!("certificate does not parse: {e}"))?;
-    if !signed_by(&cert, ca.cert()) {
+    if !cert.is_signed_by(ca.cert()) {
         return Err("certificate is not issued by this CA".into());
     }
     match cert.subject() {
@@ -58,15 +58,4 @@ pub(super) fn check_key(cert: &Certificate, key_pem: &[u8]) -> Result<(), String
     } else {
         Err("key does not match the certificate".into())
     }
-}
-
-/// Whether `issuer`'s key made `cert`'s signature.
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
-    let Some((alg, tbs, signature)) = cert.signed_parts() else {
-        return false;
-    };
-    issuer
-        .public_key_der()
-        .and_then(|spki| PublicKey::from_spki_der(&spki))
-        .is_ok_and(|key| key.verify(alg, &tbs, signature))
 }

@@ -189,6 +189,18 @@ impl Certificate {
         Some((alg, tbs, self.parsed.signature().as_bytes()?))
     }
 
+    /// Whether `issuer`'s public key made this certificate's signature.
+    #[must_use]
+    pub fn is_signed_by(&self, issuer: &Certificate) -> bool {
+        let Some((alg, tbs, signature)) = self.signed_parts() else {
+            return false;
+        };
+        issuer
+            .public_key_der()
+            .and_then(|spki| super::pubkey::PublicKey::from_spki_der(&spki))
+            .is_ok_and(|key| key.verify(alg, &tbs, signature))
+    }
+
     /// SHA-256 fingerprint as uppercase colon-separated hex (as `openssl x509 -fingerprint`).
     #[must_use]
     pub fn fingerprint_sha256(&self) -> String {

@@ -8,6 +8,7 @@ pub mod config;
 mod crl;
 mod csr;
 pub mod diff;
+pub mod drift;
 mod error;
 pub mod ext;
 mod index;

@@ -25,6 +25,7 @@ pub mod convert;
 pub mod declared;
 mod error;
 pub mod limits;
+mod notes;
 pub mod passphrase;
 mod progress;
 mod stdlib;
@@ -59,6 +60,10 @@ pub struct Options {
     pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Where the passphrase for encrypted keys and PKCS#12 files comes from.
     pub passphrase: passphrase::PassphraseSource,
+    /// `--reissue`: what a re-run does with a file that differs from what is asked.
+    pub reissue: crate::pki::drift::Reissue,
+    /// `--rekey`: with `--reissue changed`, replace keys of another type or size too.
+    pub rekey: bool,
 }
 
 /// State shared by every registered function. `--force` is not here: the [`Workspace`] holds
@@ -71,6 +76,9 @@ pub struct Ctx {
     threads: Option<usize>,
     quiet: bool,
     passphrases: passphrase::Passphrases,
+    reissue: crate::pki::drift::Reissue,
+    rekey: bool,
+    notes: notes::Notes,
 }
 
 /// What adds one area's functions (and property getters) to an engine.
@@ -85,6 +93,7 @@ const AREAS: &[(&str, Register)] = &[
     ("certificates", api::certs::register),
     ("PKCS#12", api::pkcs12::register),
     ("CAs", api::ca::register),
+    ("re-runs", api::rerun::register),
     ("revocation", api::revocation::register),
     ("bulk", api::batch::register),
     ("inspection", api::inspect::register),
@@ -105,6 +114,9 @@ impl Ctx {
             threads: opts.threads,
             quiet: opts.quiet,
             passphrases: passphrase::Passphrases::new(opts.passphrase.clone()),
+            reissue: opts.reissue,
+            rekey: opts.rekey,
+            notes: notes::Notes::default(),
         }
     }
 
@@ -166,6 +178,11 @@ fn register_types(engine: &mut Engine) {
 /// Builds an engine with pkirun's functions, bound to `ws`.
 #[must_use]
 pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engine {
+    build(ws, opts, script_dir).0
+}
+
+/// [`engine`], with the run's state its functions share.
+fn build(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> (Engine, Arc<Ctx>) {
     let mut engine = Engine::new();
     engine.set_max_expr_depths(256, 128);
     // `print` goes to stdout, which may be a pipe the reader closed (`pkirun SCRIPT | head`):
@@ -180,7 +197,7 @@ pub fn engine(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> Engin
         register(&mut engine, &ctx);
     }
     engine.set_module_resolver(stdlib::resolver(script_dir));
-    engine
+    (engine, ctx)
 }
 
 /// Runs the script at `path` (read from the real file system, not the workspace) with the
@@ -194,10 +211,12 @@ pub fn run_file(path: &Path, ws: Workspace, opts: &Options) -> Result<(), Script
         path: display.clone(),
         source,
     })?;
-    let engine = engine(ws, opts, path.parent());
+    let (engine, ctx) = build(ws, opts, path.parent());
     let ast = compile(&engine, &display, &source)?;
     check_params(&display, &ast, &opts.params)?;
-    run_ast(&engine, &display, &ast)
+    run_ast(&engine, &display, &ast)?;
+    ctx.notes.flush();
+    Ok(())
 }
 
 /// Refuses a `-D` name that the script does not read (see [`declared`]), before anything runs.

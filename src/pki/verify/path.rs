@@ -9,7 +9,6 @@ use super::parsed::Parsed;
 use super::purpose;
 use super::{MAX_CANDIDATES, MAX_DEPTH, VerifyOptions, check_validity};
 use crate::pki::cert::Certificate;
-use crate::pki::pubkey::PublicKey;
 use x509_cert::ext::pkix::KeyUsages;
 
 /// The most name-versus-subtree comparisons one CA's name constraints may cost (OpenSSL's
@@ -173,7 +172,7 @@ impl Search<'_, '_> {
         let Some(issued) = below.last() else {
             return Err(self.internal());
         };
-        if !signed_by(issued.cert, issuer.cert) {
+        if !issued.cert.is_signed_by(issuer.cert) {
             return Err(VerifyError::BadSignature {
                 subject: issued.subject.clone(),
                 issuer: issuer.subject.clone(),
@@ -286,15 +285,4 @@ impl Search<'_, '_> {
             reason: "internal error: path building lost a certificate".into(),
         }
     }
-}
-
-/// Whether `issuer`'s key made `cert`'s signature.
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
-    let Some((alg, tbs, signature)) = cert.signed_parts() else {
-        return false;
-    };
-    issuer
-        .public_key_der()
-        .and_then(|spki| PublicKey::from_spki_der(&spki))
-        .is_ok_and(|key| key.verify(alg, &tbs, signature))
 }

@@ -28,17 +28,17 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         "A CA from a certificate and key already in hand (an intermediate just signed);
         refuses a key that does not match or a certificate that is not a CA.",
         |cert: Certificate, key: Key| Ca::load(cert, key).map_err(rt));
-    func!(engine, "sign", ["ca: Ca", "csr: Csr", "opts: Map", "Cert"],
+    func!(engine, ctx => c, "sign", ["ca: Ca", "csr: Csr", "opts: Map", "Cert"],
         "Signs a CSR under a profile, like `openssl ca` or `cfssl sign`.
         Options: #{ profile: \"server\",
         days: 365, key_usage: [..], ext_key_usage: [..], usages: [cfssl names], copy_extensions:
         \"copy\", policy: #{ O: \"supplied\", CN: \"optional\" }, authority_key_id: \"keyid,issuer:always\" }.",
-        sign);
-    func!(engine, "issue", ["ca: Ca", "opts: Map", "Map"],
+        move |ca: &mut Ca, csr: Csr, opts: Map| sign(&c, ca, &csr, &opts));
+    func!(engine, ctx => c, "issue", ["ca: Ca", "opts: Map", "Map"],
         "Generates a key and its certificate in one step, like `cfssl gencert`.
         Options: #{ key: \"ecdsa:384\",
         subject: .., san: [..], profile: \"peer\", ... }. Returns #{ key: Key, cert: Cert }.",
-        issue);
+        move |ca: &mut Ca, opts: Map| issue(&c, ca, &opts));
     engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
     engine.register_get("key", |ca: &mut Ca| ca.key().clone());
 }
@@ -76,20 +76,20 @@ fn load_ca(ctx: &Ctx, cert_path: &str, key_path: &str) -> FnResult<Ca> {
     Ca::load(cert, key).map_err(|e| rt(format!("`{cert_path}` + `{key_path}`: {e}")))
 }
 
-/// `ca.sign(csr, opts)`.
-fn sign(ca: &mut Ca, csr: Csr, opts: Map) -> FnResult<Certificate> {
-    convert::check_keys("ca.sign", &opts, PROFILE_KEYS)?;
-    let profile = convert::profile(&opts, Profile::default())?;
-    let signed = ca.sign(&csr, &profile).map_err(rt)?;
-    signed.notes.iter().for_each(|n| eprintln!("note: {n}"));
+/// `ca.sign(csr, opts)`; its notes are printed when the run succeeds.
+fn sign(ctx: &Ctx, ca: &mut Ca, csr: &Csr, opts: &Map) -> FnResult<Certificate> {
+    convert::check_keys("ca.sign", opts, PROFILE_KEYS)?;
+    let profile = convert::profile(opts, Profile::default())?;
+    let signed = ca.sign(csr, &profile).map_err(rt)?;
+    ctx.notes.add(&signed.cert, &signed.notes);
     Ok(signed.cert)
 }
 
 /// `ca.issue(opts)`: a new key (default RSA 2048) and its certificate, as `#{ key, cert }`.
-fn issue(ca: &mut Ca, opts: Map) -> FnResult<Map> {
+fn issue(ctx: &Ctx, ca: &mut Ca, opts: &Map) -> FnResult<Map> {
     let mut known = PROFILE_KEYS.to_vec();
     known.extend(["subject", "san", "key"]);
-    convert::check_keys("ca.issue", &opts, &known)?;
+    convert::check_keys("ca.issue", opts, &known)?;
     let spec = match opts.get("key") {
         Some(v) => KeySpec::parse(&v.to_string()).map_err(|e| rt(format!("`key`: {e}")))?,
         None => KeySpec::Rsa(2048),
@@ -99,9 +99,9 @@ fn issue(ca: &mut Ca, opts: Map) -> FnResult<Map> {
         Some(v) => convert::sans("san", v)?,
         None => Vec::new(),
     };
-    let profile = convert::profile(&opts, Profile::default())?;
+    let profile = convert::profile(opts, Profile::default())?;
     let (key, signed) = ca.issue(spec, &subject, &sans, &profile).map_err(rt)?;
-    signed.notes.iter().for_each(|n| eprintln!("note: {n}"));
+    ctx.notes.add(&signed.cert, &signed.notes);
     let cert = signed.cert;
     let mut out = Map::new();
     out.insert("key".into(), Dynamic::from(key));
