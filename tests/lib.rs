@@ -11,6 +11,7 @@ mod cockroach;
 mod crl;
 mod diff;
 mod dm;
+mod drift;
 mod errors;
 mod etcd;
 mod interop;
