@@ -109,6 +109,11 @@ struct Cli {
     #[arg(long, short = 'q')]
     quiet: bool,
 
+    /// Print each batch's summary as one JSON object on stdout (for machines) instead of a
+    /// line on stderr.
+    #[arg(long)]
+    json: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -319,6 +324,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 allow_exec: cli.allow_exec,
                 threads: cli.threads,
                 quiet: cli.quiet,
+                json: cli.json,
                 reissue: cli.reissue,
                 rekey: cli.rekey,
                 limits: Limits {

@@ -7,6 +7,7 @@ mod util;
 
 mod bulk;
 mod bulk_safety;
+mod bulk_stop;
 mod cockroach;
 mod crl;
 mod diff;

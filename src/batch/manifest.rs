@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 
 use super::{Error, Result};
-use crate::workspace::{Workspace, WriteOptions};
+use crate::workspace::{Workspace, WriteOptions, io_error};
 
 /// One manifest line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -52,6 +52,7 @@ impl Manifest {
             path: rel.to_string(),
             message,
         };
+        let io = |op: &'static str| move |e: std::io::Error| Error::from(io_error(op, rel, e));
         if let Some((dir, _)) = rel.rsplit_once('/') {
             if !dir.is_empty() {
                 ws.mkdir(dir)?;
@@ -70,10 +71,10 @@ impl Manifest {
             });
         }
         {
-            let reader = BufReader::new(File::open(&path).map_err(|e| err(e.to_string()))?);
+            let reader = BufReader::new(File::open(&path).map_err(io("read"))?);
             let mut offset = 0u64;
             for (i, line) in reader.split(b'\n').enumerate() {
-                let line = line.map_err(|e| err(e.to_string()))?;
+                let line = line.map_err(io("read"))?;
                 offset += line.len() as u64 + 1;
                 if line.is_empty() {
                     good_len = offset;
@@ -97,11 +98,11 @@ impl Manifest {
         let file = OpenOptions::new()
             .append(true)
             .open(&path)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(io("open"))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len > good_len {
-            file.set_len(good_len).map_err(|e| err(e.to_string()))?;
-            file.sync_data().map_err(|e| err(e.to_string()))?;
+            file.set_len(good_len).map_err(io("write"))?;
+            file.sync_data().map_err(io("write"))?;
         }
         Ok(Manifest {
             path: rel.to_string(),
@@ -126,10 +127,7 @@ impl Manifest {
     /// # Errors
     /// I/O errors.
     pub fn append(&mut self, ws: &Workspace, entries: &[ManifestEntry]) -> Result<()> {
-        let err = |e: std::io::Error| Error::Manifest {
-            path: self.path.clone(),
-            message: e.to_string(),
-        };
+        let err = |e: std::io::Error| Error::from(io_error("write", &self.path, e));
         if entries.is_empty() {
             return Ok(());
         }
@@ -161,10 +159,7 @@ impl Manifest {
     /// Writes the kept lines (those not named in `entries`) and `new` to a new file, syncs
     /// it and renames it over the manifest.
     fn rewrite(&mut self, ws: &Workspace, entries: &[ManifestEntry], new: Vec<u8>) -> Result<()> {
-        let err = |e: std::io::Error| Error::Manifest {
-            path: self.path.clone(),
-            message: e.to_string(),
-        };
+        let err = |e: std::io::Error| Error::from(io_error("write", &self.path, e));
         let replaced: HashSet<u128> = entries
             .iter()
             .map(|e| super::key128(e.name.as_bytes()))

@@ -15,6 +15,7 @@ mod policy;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -94,6 +95,22 @@ pub enum Error {
     /// The thread pool could not be built.
     #[error("cannot start {0} worker threads")]
     Pool(usize),
+    /// Ctrl-C stopped the batch; what was finished is whole (and recorded).
+    #[error(
+        "{issued} of {total} certificates issued{recorded}, {kept} kept, {left} left for a re-run"
+    )]
+    Interrupted {
+        /// Certificates made before the interrupt.
+        issued: usize,
+        /// Outputs found and kept.
+        kept: usize,
+        /// Items of the batch.
+        total: usize,
+        /// Items not started.
+        left: usize,
+        /// ` and recorded in `manifest.jsonl`` when the batch has a manifest.
+        recorded: String,
+    },
 }
 
 /// Result alias for batches.
@@ -123,14 +140,29 @@ pub struct Batch<'a> {
     pub ca: &'a Ca,
     /// Progress hook.
     pub progress: &'a dyn Progress,
+    /// Set (by a Ctrl-C handler) to stop the batch: the certificates in hand are finished,
+    /// made durable and recorded, the rest are left for a re-run.
+    pub interrupt: Option<&'a AtomicBool>,
 }
 
-/// Progress reporting hook (the CLI draws a bar; tests ignore it).
+/// What became of one item of a batch, as [`Progress::item`] hears it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// A certificate was made in this run.
+    Issued,
+    /// Its outputs existed and were checked and kept.
+    Kept,
+    /// A CSR was refused, or the item failed.
+    Failed,
+}
+
+/// Progress reporting hook (the CLI draws a bar; tests ignore it). Called from the worker
+/// threads, once per item as soon as it is done.
 pub trait Progress: Sync {
     /// The batch starts with `total` items.
     fn start(&self, total: u64);
-    /// `n` more items are done.
-    fn advance(&self, n: u64);
+    /// One more item is done.
+    fn item(&self, done: Done);
     /// The batch ended.
     fn finish(&self);
 }
@@ -141,7 +173,7 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {
     fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
+    fn item(&self, _: Done) {}
     fn finish(&self) {}
 }
 
@@ -167,12 +199,28 @@ pub struct Summary {
     pub rejected: Vec<Rejection>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Items of started chunks left undone because the batch was interrupted.
+    pub left: usize,
 }
 
 enum Outcome {
     Issued(ManifestEntry),
     Skipped(Option<ManifestEntry>),
     Rejected(Rejection),
+    /// Not started: the batch was interrupted.
+    Left,
+}
+
+impl Outcome {
+    /// What [`Progress::item`] hears of this outcome (`None`: nothing was done).
+    fn done(&self) -> Option<Done> {
+        match self {
+            Outcome::Issued(_) => Some(Done::Issued),
+            Outcome::Skipped(_) => Some(Done::Kept),
+            Outcome::Rejected(_) => Some(Done::Failed),
+            Outcome::Left => None,
+        }
+    }
 }
 
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
@@ -298,6 +346,8 @@ struct Run<'a> {
     certs: OutputDir,
     /// Where keys go.
     keys: OutputDir,
+    /// The batch's Ctrl-C flag.
+    interrupt: Option<&'a AtomicBool>,
 }
 
 impl<'a> Run<'a> {
@@ -327,6 +377,7 @@ impl<'a> Run<'a> {
             counter: std::sync::atomic::AtomicU32::new(0),
             keys: certs.sibling(batch.ws, &layout.key)?,
             certs,
+            interrupt: batch.interrupt,
         };
         Ok((run, manifest, pool(opts.threads)?))
     }
@@ -463,6 +514,7 @@ fn run_chunks<T: Sync + Send>(
     work: impl Fn(&T) -> Result<Outcome> + Sync,
 ) -> Result<Summary> {
     let mut summary = Summary::default();
+    let interrupted = || run.interrupt.is_some_and(|f| f.load(Ordering::Relaxed));
     let writer_error: Mutex<Option<Error>> = Mutex::new(None);
     let failed = || writer_error.lock().map(|e| e.is_some()).unwrap_or(true);
     let result = std::thread::scope(|scope| -> Result<()> {
@@ -512,7 +564,11 @@ fn run_chunks<T: Sync + Send>(
             let mut finished: BTreeMap<usize, Vec<Result<Outcome>>> = BTreeMap::new();
             let (mut spawned, mut taken_back, mut input_done) = (0usize, 0usize, false);
             loop {
-                while !input_done && outcome.is_ok() && spawned - taken_back < IN_FLIGHT {
+                while !input_done
+                    && outcome.is_ok()
+                    && !interrupted()
+                    && spawned - taken_back < IN_FLIGHT
+                {
                     let chunk = match take() {
                         Ok(chunk) if chunk.is_empty() => {
                             input_done = true;
@@ -529,7 +585,22 @@ fn run_chunks<T: Sync + Send>(
                     scope.spawn(move |_| {
                         let results =
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                chunk.par_iter().map(work).collect()
+                                chunk
+                                    .par_iter()
+                                    .map(|item| {
+                                        if interrupted() {
+                                            return Ok(Outcome::Left);
+                                        }
+                                        let outcome = work(item);
+                                        match &outcome {
+                                            Ok(o) => {
+                                                o.done().into_iter().for_each(|d| progress.item(d))
+                                            }
+                                            Err(_) => progress.item(Done::Failed),
+                                        }
+                                        outcome
+                                    })
+                                    .collect()
                             }));
                         let _ = tx.send((k, results));
                     });
@@ -549,7 +620,6 @@ fn run_chunks<T: Sync + Send>(
                 // are complete).
                 while let Some(results) = finished.remove(&taken_back) {
                     taken_back += 1;
-                    let count = results.len() as u64;
                     let mut entries = Vec::new();
                     let mut wrote = false;
                     for o in results {
@@ -564,6 +634,7 @@ fn run_chunks<T: Sync + Send>(
                                 entries.extend(e);
                             }
                             Ok(Outcome::Rejected(r)) => summary.rejected.push(r),
+                            Ok(Outcome::Left) => summary.left += 1,
                             Err(e) => {
                                 if outcome.is_ok() {
                                     outcome = Err(e);
@@ -574,7 +645,6 @@ fn run_chunks<T: Sync + Send>(
                     if tx.send((wrote, entries)).is_err() || failed() {
                         input_done = true;
                     }
-                    progress.advance(count);
                 }
             }
         });
@@ -678,7 +748,24 @@ where
     progress.finish();
     let mut summary = result?;
     summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+    stopped_or(summary, total, opts.run.manifest.as_deref())
+}
+
+/// `summary`, or [`Error::Interrupted`] when items were left undone by Ctrl-C.
+fn stopped_or(summary: Summary, total: usize, manifest: Option<&str>) -> Result<Summary> {
+    let done = summary.issued + summary.skipped + summary.rejected.len();
+    if done >= total {
+        return Ok(summary);
+    }
+    Err(Error::Interrupted {
+        issued: summary.issued,
+        kept: summary.skipped,
+        total,
+        left: total - done,
+        recorded: manifest
+            .map(|m| format!(" and recorded in `{m}`"))
+            .unwrap_or_default(),
+    })
 }
 
 /// One CSR to sign: its name (file stem) and path.
@@ -809,7 +896,7 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
     if let Some(report) = &opts.report {
         write_report(ws, report, &summary.rejected)?;
     }
-    Ok(summary)
+    stopped_or(summary, csrs.len(), opts.run.manifest.as_deref())
 }
 
 /// Writes the refused CSRs to `path` as JSON lines (replacing an earlier report), creating its

@@ -30,12 +30,15 @@ pub enum ScriptError {
     },
     /// Ctrl-C stopped the script between two of its steps.
     #[error(
-        "{location}: interrupted (Ctrl-C): the files written so far are whole; run the same \
-         command again to finish"
+        "{location}: interrupted (Ctrl-C){detail}: the files written so far are whole; run the \
+         same command again to finish"
     )]
     Interrupted {
         /// Where the script was when it stopped.
         location: String,
+        /// What the step it stopped had finished (`; 812 of 2000 certificates issued ...`), or
+        /// nothing when it stopped between two steps.
+        detail: String,
     },
     /// A syntax or runtime error at a position.
     #[error("{location}: {message}")]
@@ -85,9 +88,10 @@ pub(super) fn describe(
         }
         inner = e;
     }
-    if super::limits::is_interrupt(inner) {
+    if let Some(detail) = super::limits::interrupt_detail(inner) {
         return ScriptError::Interrupted {
             location: location(&user.0, user.1),
+            detail,
         };
     }
     let mut message = match inner {

@@ -101,6 +101,26 @@ pub fn describe(engine: &Engine, err: &EvalAltResult) -> Option<String> {
 /// Whether `err` is the interrupt (Ctrl-C) rather than a failure of the script.
 #[must_use]
 pub fn is_interrupt(err: &EvalAltResult) -> bool {
-    matches!(err, EvalAltResult::ErrorTerminated(token, _)
-        if token.clone().into_string().ok().as_deref() == Some(INTERRUPTED))
+    interrupt_detail(err).is_some()
+}
+
+/// What an interrupt (Ctrl-C) error says of the work it stopped (`""` when it stopped the
+/// script between two steps); `None` for any other error.
+#[must_use]
+pub fn interrupt_detail(err: &EvalAltResult) -> Option<String> {
+    let EvalAltResult::ErrorTerminated(token, _) = err else {
+        return None;
+    };
+    let text = token.clone().into_string().ok()?;
+    text.strip_prefix(INTERRUPTED).map(str::to_string)
+}
+
+/// The error a function returns when Ctrl-C stopped it mid-way; `detail` (`"; 812 of 2000
+/// certificates issued"`) says what it finished.
+#[must_use]
+pub fn interrupted_with(detail: &str) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorTerminated(
+        Dynamic::from(format!("{INTERRUPTED}{detail}")),
+        rhai::Position::NONE,
+    ))
 }

@@ -54,6 +54,8 @@ pub struct Options {
     pub threads: Option<usize>,
     /// `--quiet`: no progress bar.
     pub quiet: bool,
+    /// `--json`: batch summaries as JSON on stdout.
+    pub json: bool,
     /// `--max-operations` and the other resource limits.
     pub limits: limits::Limits,
     /// Set (by a Ctrl-C handler) to stop the script at its next step.
@@ -75,10 +77,13 @@ pub struct Ctx {
     allow_exec: bool,
     threads: Option<usize>,
     quiet: bool,
+    json: bool,
     passphrases: passphrase::Passphrases,
     reissue: crate::pki::drift::Reissue,
     rekey: bool,
     notes: notes::Notes,
+    /// The run's Ctrl-C flag, which batches watch too.
+    interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What adds one area's functions (and property getters) to an engine.
@@ -113,10 +118,12 @@ impl Ctx {
             allow_exec: opts.allow_exec,
             threads: opts.threads,
             quiet: opts.quiet,
+            json: opts.json,
             passphrases: passphrase::Passphrases::new(opts.passphrase.clone()),
             reissue: opts.reissue,
             rekey: opts.rekey,
             notes: notes::Notes::default(),
+            interrupt: opts.interrupt.clone(),
         }
     }
 

@@ -65,7 +65,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An operating-system error is reduced to its kind when the kind has a description of its
 /// own ("permission denied" rather than "Permission denied (os error 13)"), the way messages
 /// read elsewhere; an error made with a message of its own keeps it.
-pub(super) fn io_error(op: &'static str, shown: &str, source: io::Error) -> Error {
+pub fn io_error(op: &'static str, shown: &str, source: io::Error) -> Error {
     use io::ErrorKind as K;
     let source = match source.kind() {
         kind @ (K::PermissionDenied

@@ -37,10 +37,8 @@ mod test_support;
 mod write;
 
 pub use dir::Dir;
-pub use error::{Error, Result};
+pub use error::{Error, Result, io_error};
 pub use write::WriteOptions;
-
-use error::io_error;
 
 /// Name prefix of the temporary files this module creates; [`Workspace::list`] hides them.
 const TEMP_PREFIX: &str = ".pkirun-";

@@ -66,10 +66,22 @@ fn issue_batch(ctx: &Ctx, ca: &Ca, specs: Dynamic, opts: &Map) -> FnResult<Map> 
         ws: &ctx.ws,
         ca,
         progress: &bar,
+        interrupt: ctx.interrupt.as_deref(),
     };
-    let summary = batch::issue_batch(&run, specs, &options).map_err(rt)?;
-    eprintln!("{}", summary_line("issued", &summary));
+    let summary = batch::issue_batch(&run, specs, &options).map_err(batch_error)?;
+    report(ctx, "issued", &summary);
     Ok(summary_map(&summary))
+}
+
+/// A batch's error for the script: Ctrl-C ends the run as an interrupt (exit 130) that says
+/// what the batch finished; anything else is a runtime error.
+fn batch_error(e: batch::Error) -> Box<rhai::EvalAltResult> {
+    match e {
+        batch::Error::Interrupted { .. } => {
+            crate::script::limits::interrupted_with(&format!(" during the batch: {e}"))
+        }
+        other => rt(other),
+    }
 }
 
 /// `ca.sign_batch(csrs, opts)`: fails, after signing the rest, when a CSR was refused.
@@ -81,8 +93,9 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> FnResult<Map> {
         ws: &ctx.ws,
         ca,
         progress: &bar,
+        interrupt: ctx.interrupt.as_deref(),
     };
-    let summary = batch::sign_batch(&run, &csrs, &options).map_err(rt)?;
+    let summary = batch::sign_batch(&run, &csrs, &options).map_err(batch_error)?;
     // A refusal is one line that says what was signed too; the summary line only on success.
     if let Some(first) = summary.rejected.first() {
         let total = summary.issued + summary.skipped + summary.rejected.len();
@@ -99,7 +112,7 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> FnResult<Map> {
             first.reason
         )));
     }
-    eprintln!("{}", summary_line("signed", &summary));
+    report(ctx, "signed", &summary);
     Ok(summary_map(&summary))
 }
 
@@ -284,6 +297,33 @@ fn summary_line(what: &str, s: &Summary) -> String {
 }
 
 /// What the batch functions return: `#{ issued, skipped, rejected, seconds }`.
+/// Prints a batch's summary: a line on stderr, or with `--json` one JSON object on stdout.
+fn report(ctx: &Ctx, what: &str, s: &Summary) {
+    if ctx.json {
+        println!("{}", summary_json(what, s));
+    } else {
+        eprintln!("{}", summary_line(what, s));
+    }
+}
+
+/// The summary for machines: `{"batch":"issued","issued":2,"kept":1,"rejected":0,"seconds":..,"rate":..}`.
+fn summary_json(what: &str, s: &Summary) -> String {
+    let rate = if s.seconds > 0.0 {
+        s.issued as f64 / s.seconds
+    } else {
+        0.0
+    };
+    serde_json::json!({
+        "batch": what,
+        "issued": s.issued,
+        "kept": s.skipped,
+        "rejected": s.rejected.len(),
+        "seconds": s.seconds,
+        "rate": rate,
+    })
+    .to_string()
+}
+
 fn summary_map(s: &Summary) -> Map {
     let mut m = Map::new();
     m.insert("issued".into(), (s.issued as i64).into());
