@@ -203,19 +203,40 @@ pub struct Summary {
     pub left: usize,
 }
 
-enum Outcome {
+enum Outcome<'r> {
     Issued(ManifestEntry),
+    /// Key written, certificate signed and waiting for the key to be durable (see
+    /// [`run_chunks`]): a power loss never leaves a certificate without its key.
+    Pending(PendingCert<'r>),
     Skipped(Option<ManifestEntry>),
     Rejected(Rejection),
     /// Not started: the batch was interrupted.
     Left,
 }
 
-impl Outcome {
-    /// What [`Progress::item`] hears of this outcome (`None`: nothing was done).
+/// A certificate to write once its key is durable.
+struct PendingCert<'r> {
+    dir: output::DirRef<'r>,
+    file: String,
+    pem: String,
+    opts: WriteOptions,
+    entry: ManifestEntry,
+}
+
+impl<'r> PendingCert<'r> {
+    /// Writes the certificate: the item is then issued.
+    fn write(self) -> Result<Outcome<'r>> {
+        self.dir.write(&self.file, self.pem.as_bytes(), self.opts)?;
+        Ok(Outcome::Issued(self.entry))
+    }
+}
+
+impl Outcome<'_> {
+    /// What [`Progress::item`] hears of this outcome (`None`: nothing was done yet).
     fn done(&self) -> Option<Done> {
         match self {
             Outcome::Issued(_) => Some(Done::Issued),
+            Outcome::Pending(_) => None,
             Outcome::Skipped(_) => Some(Done::Kept),
             Outcome::Rejected(_) => Some(Done::Failed),
             Outcome::Left => None,
@@ -422,7 +443,7 @@ impl<'a> Run<'a> {
         spec: &BatchSpec,
         layout: &Layout,
         profiles: &[Profile],
-    ) -> Result<Outcome> {
+    ) -> Result<Outcome<'_>> {
         let name = &spec.name;
         let cert_dir = self.certs.open(self.ws, name)?;
         let key_dir_own;
@@ -486,8 +507,9 @@ impl<'a> Run<'a> {
         let key = Key::generate(spec.key).map_err(pki)?;
         let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
         let key_pem = key.to_pem(self.opts.key_format).map_err(pki)?;
-        // Key first, certificate last: a run killed in between leaves a key without a
-        // certificate, which the re-run certifies without replacing it.
+        // Key first, certificate once the key is durable: a run killed (or a machine that
+        // loses power) in between leaves a key without a certificate, which the re-run
+        // certifies without replacing it.
         key_dir.write(
             &key_file,
             key_pem.as_bytes(),
@@ -496,8 +518,13 @@ impl<'a> Run<'a> {
                 overwrite: force,
             },
         )?;
-        cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
-        Ok(Outcome::Issued(entry(&cert)))
+        Ok(Outcome::Pending(PendingCert {
+            dir: cert_dir,
+            file: cert_file,
+            pem: cert.pem(),
+            opts: cert_opts,
+            entry: entry(&cert),
+        }))
     }
 }
 
@@ -505,13 +532,16 @@ impl<'a> Run<'a> {
 /// makes finished chunks durable (one `syncfs`) and then appends their manifest lines in input
 /// order, while the pool works on. Stops at the first error (files of finished chunks
 /// stay, complete, and are recorded).
-fn run_chunks<T: Sync + Send>(
+///
+/// Keys come first: the items of a chunk that made a key and wait with their certificate
+/// ([`Outcome::Pending`]) are written after one `syncfs` of the chunk's keys.
+fn run_chunks<'r, T: Sync + Send>(
     run: &Run<'_>,
     pool: &rayon::ThreadPool,
     items: impl Iterator<Item = Result<T>>,
     manifest: &mut Option<Manifest>,
     progress: &dyn Progress,
-    work: impl Fn(&T) -> Result<Outcome> + Sync,
+    work: impl Fn(&T) -> Result<Outcome<'r>> + Sync,
 ) -> Result<Summary> {
     let mut summary = Summary::default();
     let interrupted = || run.interrupt.is_some_and(|f| f.load(Ordering::Relaxed));
@@ -556,12 +586,12 @@ fn run_chunks<T: Sync + Send>(
         // back in input order.
         // A chunk that panicked still reports (with the panic, re-raised here), so the wait
         // below cannot hang.
-        type Finished = std::thread::Result<Vec<Result<Outcome>>>;
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Finished)>();
+        let (done_tx, done_rx) =
+            std::sync::mpsc::channel::<(usize, std::thread::Result<Vec<Result<Outcome<'r>>>>)>();
         let work = &work;
         let mut outcome: Result<()> = Ok(());
         pool.in_place_scope(|scope| {
-            let mut finished: BTreeMap<usize, Vec<Result<Outcome>>> = BTreeMap::new();
+            let mut finished: BTreeMap<usize, Vec<Result<Outcome<'r>>>> = BTreeMap::new();
             let (mut spawned, mut taken_back, mut input_done) = (0usize, 0usize, false);
             loop {
                 while !input_done
@@ -583,24 +613,24 @@ fn run_chunks<T: Sync + Send>(
                     let tx = done_tx.clone();
                     let k = spawned;
                     scope.spawn(move |_| {
+                        let report = |outcome: &Result<Outcome<'r>>| match outcome {
+                            Ok(o) => o.done().into_iter().for_each(|d| progress.item(d)),
+                            Err(_) => progress.item(Done::Failed),
+                        };
                         let results =
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                chunk
+                                let results: Vec<Result<Outcome<'r>>> = chunk
                                     .par_iter()
                                     .map(|item| {
                                         if interrupted() {
                                             return Ok(Outcome::Left);
                                         }
                                         let outcome = work(item);
-                                        match &outcome {
-                                            Ok(o) => {
-                                                o.done().into_iter().for_each(|d| progress.item(d))
-                                            }
-                                            Err(_) => progress.item(Done::Failed),
-                                        }
+                                        report(&outcome);
                                         outcome
                                     })
-                                    .collect()
+                                    .collect();
+                                certificates_after_keys(run.ws, results, &report)
                             }));
                         let _ = tx.send((k, results));
                     });
@@ -635,6 +665,8 @@ fn run_chunks<T: Sync + Send>(
                             }
                             Ok(Outcome::Rejected(r)) => summary.rejected.push(r),
                             Ok(Outcome::Left) => summary.left += 1,
+                            // Written after its key by `certificates_after_keys`.
+                            Ok(Outcome::Pending(_)) => summary.left += 1,
                             Err(e) => {
                                 if outcome.is_ok() {
                                     outcome = Err(e);
@@ -655,6 +687,41 @@ fn run_chunks<T: Sync + Send>(
         return Err(e);
     }
     result.map(|()| summary)
+}
+
+/// The second step of a chunk: once its new keys are durable (one `syncfs`), the
+/// certificates waiting for them are written. If the sync fails they are not written (their
+/// keys stay, to be certified by a re-run).
+fn certificates_after_keys<'r>(
+    ws: &Workspace,
+    results: Vec<Result<Outcome<'r>>>,
+    report: &(dyn Fn(&Result<Outcome<'r>>) + Sync),
+) -> Vec<Result<Outcome<'r>>> {
+    if !results.iter().any(|r| matches!(r, Ok(Outcome::Pending(_)))) {
+        return results;
+    }
+    // A failed sync fails the first waiting item (the run stops with that error); the others
+    // are left unwritten.
+    let sync_error = Mutex::new(ws.sync_all().err());
+    let synced = sync_error.lock().map(|e| e.is_none()).unwrap_or(false);
+    results
+        .into_par_iter()
+        .map(|r| match r {
+            Ok(Outcome::Pending(cert)) => {
+                let outcome = if synced {
+                    cert.write()
+                } else {
+                    match sync_error.lock().ok().and_then(|mut e| e.take()) {
+                        Some(e) => Err(Error::from(e)),
+                        None => Ok(Outcome::Left),
+                    }
+                };
+                report(&outcome);
+                outcome
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// Issues key + certificate for every spec of `specs`, under `opts`.
@@ -834,7 +901,7 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
     )?;
     let (run, mut manifest, pool) = Run::start(batch, &opts.run, &layout)?;
     progress.start(csrs.len() as u64);
-    let work = |item: &CsrItem| -> Result<Outcome> {
+    let work = |item: &CsrItem| -> Result<Outcome<'_>> {
         let cert_path = layout.cert_path(&item.name);
         let dir = run.certs.open(ws, &item.name)?;
         let file = run.certs.file(&item.name);
