@@ -62,15 +62,19 @@ fn issue_batch(ctx: &Ctx, ca: &Ca, specs: Dynamic, opts: &Map) -> FnResult<Map> 
     let options = issue_options(ctx, opts)?;
     let specs = spec_source(specs)?;
     let bar = Bar::new(ctx.quiet);
-    let run = Batch {
-        ws: &ctx.ws,
-        ca,
-        progress: &bar,
-        interrupt: ctx.interrupt.as_deref(),
-    };
-    let summary = batch::issue_batch(&run, specs, &options).map_err(batch_error)?;
+    let summary = batch::issue_batch(&run(ctx, ca, &bar), specs, &options).map_err(batch_error)?;
     report(ctx, "issued", &summary);
     Ok(summary_map(&summary))
+}
+
+/// What a batch of this run works with: its directory, the CA, the bar and Ctrl-C.
+fn run<'a>(ctx: &'a Ctx, ca: &'a Ca, bar: &'a Bar) -> Batch<'a> {
+    Batch {
+        ws: &ctx.ws,
+        ca,
+        progress: bar,
+        interrupt: ctx.interrupt.as_deref(),
+    }
 }
 
 /// A batch's error for the script: Ctrl-C ends the run as an interrupt (exit 130) that says
@@ -89,13 +93,7 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> FnResult<Map> {
     let options = sign_options(ctx, opts)?;
     let csrs = csr_source(&csrs)?;
     let bar = Bar::new(ctx.quiet);
-    let run = Batch {
-        ws: &ctx.ws,
-        ca,
-        progress: &bar,
-        interrupt: ctx.interrupt.as_deref(),
-    };
-    let summary = batch::sign_batch(&run, &csrs, &options).map_err(batch_error)?;
+    let summary = batch::sign_batch(&run(ctx, ca, &bar), &csrs, &options).map_err(batch_error)?;
     // A refusal is one line that says what was signed too; the summary line only on success.
     if let Some(first) = summary.rejected.first() {
         let total = summary.issued + summary.skipped + summary.rejected.len();
