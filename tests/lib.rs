@@ -18,6 +18,7 @@ mod etcd;
 mod interop;
 mod kubernetes;
 mod kubernetes_cfssl;
+mod loading;
 mod output;
 mod pkcs12;
 mod policy;

@@ -45,12 +45,44 @@ impl Certificate {
         })
     }
 
-    /// Parses the first `CERTIFICATE` block of PEM text.
+    /// Parses the first certificate of PEM text (or of DER input).
     ///
     /// # Errors
     /// Malformed PEM, no certificate block, or undecodable DER.
     pub fn from_pem(text: &[u8]) -> Result<Self> {
-        Self::from_der(&pem::first_block(text, "CERTIFICATE", "certificate")?)
+        Self::from_pem_reporting(text).map(|(cert, _)| cert)
+    }
+
+    /// Like [`Certificate::from_pem`], but a `CERTIFICATE` block that does not decode is
+    /// passed over when a later one does: the certificate is returned with one line per block
+    /// passed over (`block 1 of 2 is not a certificate: ...`), for the caller to show.
+    ///
+    /// # Errors
+    /// Malformed PEM, no certificate block, or no block that decodes (the first one's error).
+    pub fn from_pem_reporting(text: &[u8]) -> Result<(Self, Vec<String>)> {
+        let blocks = pem::parse_blocks(text)?;
+        let total = blocks.len();
+        let mut broken = Vec::new();
+        let mut first_error = None;
+        for (i, block) in blocks.iter().enumerate() {
+            if block.label != "CERTIFICATE" {
+                continue;
+            }
+            match Self::from_der(&block.der) {
+                Ok(cert) => return Ok((cert, broken)),
+                Err(e) => {
+                    broken.push(format!(
+                        "block {} of {total} is not a certificate: {e}",
+                        i + 1
+                    ));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(Error::NoPemBlock {
+            expected: "certificate",
+            found: pem::PemBlock::labels(&blocks),
+        }))
     }
 
     /// The DER encoding.

@@ -48,6 +48,9 @@ pub enum Error {
         /// What the decoder said.
         reason: String,
     },
+    /// A file holding two different private keys: which one is meant is not pkirun's guess.
+    #[error("two different private keys in one file; keep one key per file")]
+    TwoKeys,
     /// A key of a kind pkirun cannot use (e.g. an unsupported curve).
     #[error("unsupported key: {0}")]
     UnsupportedKey(String),

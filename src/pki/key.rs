@@ -140,16 +140,38 @@ impl Key {
     /// Malformed PEM, no key block, an encrypted key, or a key of an unsupported kind.
     pub fn from_pem(text: &[u8]) -> Result<Self> {
         let blocks = pem::parse_blocks(text)?;
+        let mut found: Option<Key> = None;
         for block in &blocks {
-            match block.label.as_str() {
-                "PRIVATE KEY" => return Self::from_pkcs8_der(&block.der),
-                "RSA PRIVATE KEY" => return Self::from_pkcs1_der(&block.der),
-                "EC PRIVATE KEY" => return Self::from_sec1_der(&block.der),
+            let key = match block.label.as_str() {
                 "ENCRYPTED PRIVATE KEY" => return Err(Error::EncryptedKey),
-                _ => {}
+                _ if block.legacy_encrypted => return Err(Error::EncryptedKey),
+                "PRIVATE KEY" => Self::from_pkcs8_der(&block.der)?,
+                "RSA PRIVATE KEY" => Self::from_pkcs1_der(&block.der)?,
+                "EC PRIVATE KEY" => Self::from_sec1_der(&block.der)?,
+                "OPENSSH PRIVATE KEY" => {
+                    return Err(Error::UnsupportedKey(
+                        "an OpenSSH private key (write it as PKCS#8 with `ssh-keygen -p -m PKCS8 -f FILE`; \
+                         pkirun takes RSA and ECDSA P-256/P-384)"
+                            .into(),
+                    ));
+                }
+                "DSA PRIVATE KEY" => {
+                    return Err(Error::UnsupportedKey(
+                        "a DSA key (supported: RSA, ECDSA P-256/P-384)".into(),
+                    ));
+                }
+                _ => continue,
+            };
+            match &found {
+                // The same key twice (e.g. PKCS#1 and PKCS#8 of one key) is one key.
+                Some(first) if first.public_key_der() != key.public_key_der() => {
+                    return Err(Error::TwoKeys);
+                }
+                Some(_) => {}
+                None => found = Some(key),
             }
         }
-        Err(Error::NoPemBlock {
+        found.ok_or_else(|| Error::NoPemBlock {
             expected: "private key",
             found: PemBlock::labels(&blocks),
         })
@@ -188,7 +210,8 @@ impl Key {
             }
         } else {
             return Err(Error::UnsupportedKey(format!(
-                "algorithm {oid} (supported: RSA, ECDSA P-256/P-384)"
+                "{} (supported: RSA, ECDSA P-256/P-384)",
+                algorithm_name(&oid.to_string())
             )));
         };
         Self::from_inner(inner)
@@ -401,6 +424,21 @@ pub fn key_identifier_of_spki(spki: &[u8]) -> Vec<u8> {
         Ok(info) => Sha1::digest(info.subject_public_key.raw_bytes()).to_vec(),
         Err(_) => Sha1::digest(spki).to_vec(),
     }
+}
+
+/// A key algorithm pkirun does not support, by the name users know it by.
+fn algorithm_name(oid: &str) -> String {
+    let name = match oid {
+        "1.3.101.112" => "an Ed25519 key",
+        "1.3.101.113" => "an Ed448 key",
+        "1.3.101.110" => "an X25519 key",
+        "1.3.101.111" => "an X448 key",
+        "1.2.840.10040.4.1" => "a DSA key",
+        "1.2.840.113549.1.1.10" => "an RSA-PSS key",
+        "1.2.840.10046.2.1" => "a DH key",
+        _ => return format!("a key of algorithm {oid}"),
+    };
+    name.into()
 }
 
 #[cfg(test)]

@@ -5,10 +5,15 @@ use super::error::{Error, Result};
 /// One decoded PEM block.
 #[derive(Debug, Clone)]
 pub struct PemBlock {
-    /// The label between `BEGIN` and the dashes, e.g. `CERTIFICATE`.
+    /// The label between `BEGIN` and the dashes, e.g. `CERTIFICATE`. The other spellings of
+    /// a certificate (`X509 CERTIFICATE`, `TRUSTED CERTIFICATE`) are given as `CERTIFICATE`;
+    /// for DER input, the kind its contents decode as.
     pub label: String,
-    /// The decoded DER contents.
+    /// The decoded DER contents (for a `TRUSTED CERTIFICATE`, the certificate alone, without
+    /// OpenSSL's trust settings after it).
     pub der: Vec<u8>,
+    /// Encrypted the old OpenSSL way (`Proc-Type: 4,ENCRYPTED`, `openssl genrsa -aes256`).
+    pub legacy_encrypted: bool,
 }
 
 impl PemBlock {
@@ -33,8 +38,13 @@ impl PemBlock {
 /// # Errors
 /// Non-UTF-8 input, a block without its END line, or bad base64 inside a block.
 pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
-    let text = std::str::from_utf8(text)
-        .map_err(|_| Error::Pem("input is not text (is it DER? convert with openssl)".into()))?;
+    if text.first() == Some(&0x30) {
+        // DER (`.der`, `.cer`, what Windows and Java hand out): detected by its contents.
+        return Ok(vec![der_block(text)?]);
+    }
+    let text = std::str::from_utf8(text).map_err(|_| {
+        Error::Pem("input is neither PEM text nor a DER certificate, request, CRL or key".into())
+    })?;
     let blocks = pem::parse_many(text).map_err(|e| match e {
         pem::PemError::InvalidData(_) => {
             Error::Pem("bad base64 inside a block (the file is damaged)".into())
@@ -53,11 +63,78 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
     }
     Ok(blocks
         .into_iter()
-        .map(|p| PemBlock {
-            label: p.tag().to_string(),
-            der: p.into_contents(),
+        .map(|p| {
+            let legacy_encrypted = p
+                .headers()
+                .get("Proc-Type")
+                .is_some_and(|v| v.contains("ENCRYPTED"));
+            let label = p.tag().to_string();
+            let mut der = p.into_contents();
+            let label = match label.as_str() {
+                "X509 CERTIFICATE" => "CERTIFICATE".to_string(),
+                "TRUSTED CERTIFICATE" => {
+                    // The certificate, then OpenSSL's trust settings (X509_AUX).
+                    der.truncate(first_tlv_len(&der).unwrap_or(der.len()));
+                    "CERTIFICATE".to_string()
+                }
+                _ => label,
+            };
+            PemBlock {
+                label,
+                der,
+                legacy_encrypted,
+            }
         })
         .collect())
+}
+
+/// The length of the first DER element of `der` (tag, length and contents).
+fn first_tlv_len(der: &[u8]) -> Option<usize> {
+    let len_byte = *der.get(1)?;
+    if len_byte < 0x80 {
+        return Some(2 + usize::from(len_byte));
+    }
+    let n = usize::from(len_byte & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for b in der.get(2..2 + n)? {
+        len = (len << 8) | usize::from(*b);
+    }
+    Some(2 + n + len)
+}
+
+/// DER input as a block, labelled by what its contents decode as (the PEM label openssl would
+/// give it).
+fn der_block(der: &[u8]) -> Result<PemBlock> {
+    use der::Decode as _;
+    let label = if x509_cert::Certificate::from_der(der).is_ok() {
+        "CERTIFICATE"
+    } else if x509_cert::request::CertReq::from_der(der).is_ok() {
+        "CERTIFICATE REQUEST"
+    } else if x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der)
+        .is_ok()
+    {
+        "X509 CRL"
+    } else if pkcs8::PrivateKeyInfoRef::from_der(der).is_ok() {
+        "PRIVATE KEY"
+    } else if sec1::EcPrivateKey::from_der(der).is_ok() {
+        "EC PRIVATE KEY"
+    } else if rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(der)
+        .is_ok_and(|_: rsa::PrivateKey| true)
+    {
+        "RSA PRIVATE KEY"
+    } else {
+        return Err(Error::Pem(
+            "binary input that is not a DER certificate, request, CRL or private key".into(),
+        ));
+    };
+    Ok(PemBlock {
+        label: label.into(),
+        der: der.to_vec(),
+        legacy_encrypted: false,
+    })
 }
 
 /// Returns the DER of the first block labelled `label`.

@@ -56,6 +56,20 @@ pub enum Inspected {
     PrivateKey(KeyInfo),
     /// An `X509 CRL` block.
     Crl(CrlInfo),
+    /// A block that does not decode as what its label says, in a file where another block
+    /// does: the others are shown, this one named.
+    Broken(BrokenBlock),
+}
+
+/// A block that does not decode, by its place in the file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BrokenBlock {
+    /// Its place in the file, from 1.
+    pub block: usize,
+    /// Its PEM label.
+    pub label: String,
+    /// Why it does not decode.
+    pub reason: String,
 }
 
 /// What a certificate says.
@@ -143,34 +157,43 @@ pub struct KeyInfo {
 pub fn inspect_pem(input: &[u8]) -> Result<Vec<Inspected>> {
     let blocks = parse_blocks(input)?;
     let mut out = Vec::new();
-    for block in &blocks {
+    let mut first_error = None;
+    for (i, block) in blocks.iter().enumerate() {
+        if block.label == "ENCRYPTED PRIVATE KEY" || block.legacy_encrypted {
+            return Err(Error::EncryptedKey);
+        }
         let item = match block.label.as_str() {
-            "CERTIFICATE" | "X509 CERTIFICATE" => {
-                Inspected::Certificate(inspect_cert_der(&block.der)?)
-            }
+            "CERTIFICATE" => inspect_cert_der(&block.der).map(Inspected::Certificate),
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
-                Inspected::Csr(inspect_csr_der(&block.der)?)
+                inspect_csr_der(&block.der).map(Inspected::Csr)
             }
-            "PRIVATE KEY" => {
-                Inspected::PrivateKey(key_info(&Key::from_pkcs8_der(&block.der)?, "PKCS#8"))
-            }
-            "RSA PRIVATE KEY" => {
-                Inspected::PrivateKey(key_info(&Key::from_pkcs1_der(&block.der)?, "PKCS#1"))
-            }
+            "PRIVATE KEY" => Key::from_pkcs8_der(&block.der)
+                .map(|k| Inspected::PrivateKey(key_info(&k, "PKCS#8"))),
+            "RSA PRIVATE KEY" => Key::from_pkcs1_der(&block.der)
+                .map(|k| Inspected::PrivateKey(key_info(&k, "PKCS#1"))),
             "EC PRIVATE KEY" => {
-                Inspected::PrivateKey(key_info(&Key::from_sec1_der(&block.der)?, "SEC1"))
+                Key::from_sec1_der(&block.der).map(|k| Inspected::PrivateKey(key_info(&k, "SEC1")))
             }
-            "X509 CRL" => Inspected::Crl(inspect_crl_der(&block.der)?),
-            "ENCRYPTED PRIVATE KEY" => return Err(Error::EncryptedKey),
+            "X509 CRL" => inspect_crl_der(&block.der).map(Inspected::Crl),
             _ => continue,
         };
-        out.push(item);
+        match item {
+            Ok(item) => out.push(item),
+            Err(e) => {
+                out.push(Inspected::Broken(BrokenBlock {
+                    block: i + 1,
+                    label: block.label.clone(),
+                    reason: e.to_string(),
+                }));
+                first_error.get_or_insert(e);
+            }
+        }
     }
-    if out.is_empty() {
-        return Err(Error::NoPemBlock {
+    if !out.iter().any(|i| !matches!(i, Inspected::Broken(_))) {
+        return Err(first_error.unwrap_or(Error::NoPemBlock {
             expected: "certificate, certificate request, private key or CRL",
             found: PemBlock::labels(&blocks),
-        });
+        }));
     }
     Ok(out)
 }
@@ -259,7 +282,9 @@ fn parse_whole<'a, T: FromDer<'a, X509Error>>(
     what: &str,
     invalid: fn(String) -> Error,
 ) -> Result<T> {
-    let (rest, parsed) = T::from_der(der).map_err(|e| invalid(e.to_string()))?;
+    // The parser's own error (`Parsing Error: Der(UnexpectedTag ..)`) is no help to a user.
+    let (rest, parsed) =
+        T::from_der(der).map_err(|_| invalid(format!("the data does not decode as {what}")))?;
     if !rest.is_empty() {
         return Err(invalid(format!(
             "{} trailing bytes after {what}",

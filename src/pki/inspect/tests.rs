@@ -523,6 +523,7 @@ fn bundles_keep_file_order_and_errors() {
             Inspected::Csr(_) => "csr",
             Inspected::PrivateKey(_) => "key",
             Inspected::Crl(_) => "crl",
+            Inspected::Broken(_) => "broken",
         })
         .collect();
     assert_eq!(kinds, ["cert", "cert", "key"]);

@@ -18,6 +18,9 @@ impl Inspected {
             Inspected::Csr(c) => c.to_text(),
             Inspected::PrivateKey(k) => k.to_text(),
             Inspected::Crl(c) => c.to_text(),
+            Inspected::Broken(b) => {
+                format!("Broken block {} ({}): {}\n", b.block, b.label, b.reason)
+            }
         }
     }
 }

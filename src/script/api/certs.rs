@@ -69,7 +69,11 @@ fn register_getters(engine: &mut Engine) {
 /// `load_cert(path)`: the first certificate of the file.
 fn load_cert(ctx: &Ctx, path: &str) -> FnResult<Certificate> {
     let bytes = ctx.ws.read(path).map_err(rt)?;
-    Certificate::from_pem(&bytes).map_err(at(path))
+    let (cert, passed_over) = Certificate::from_pem_reporting(&bytes).map_err(at(path))?;
+    for line in passed_over {
+        eprintln!("warning: `{path}`: {line}; read the next certificate");
+    }
+    Ok(cert)
 }
 
 /// `write_pair(key_path, key, cert_path, cert, opts)`: both files or neither.

@@ -1,0 +1,425 @@
+//! Safe loading (issue 12.4): DER as well as PEM, detected by content; two keys in one file
+//! refused; encrypted and unsupported keys named as what they are; the other spellings of a
+//! certificate accepted; a good certificate beside a broken block read, the broken one named;
+//! no parser internals in messages; and loaders that never panic on damaged input.
+
+use pkirun::pki::{Certificate, Csr, Key, inspect};
+
+use crate::util::Dir;
+
+/// Runs a one-line script in `dir` and returns (success, stderr).
+fn script(dir: &Dir, line: &str) -> (bool, String) {
+    let run = dir.run_script(line, &[]);
+    (run.output.status.success(), run.stderr())
+}
+
+fn openssl(dir: &Dir, args: &[&str]) {
+    dir.openssl(args);
+}
+
+#[test]
+fn der_keys_certificates_and_requests_are_read_like_their_pem() {
+    let dir = Dir::new();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=der",
+            "-days",
+            "10",
+        ],
+    );
+    openssl(
+        &dir,
+        &["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.cer"],
+    );
+    openssl(
+        &dir,
+        &["pkey", "-in", "k.pem", "-outform", "DER", "-out", "k.der"],
+    );
+    openssl(
+        &dir,
+        &[
+            "pkcs8", "-topk8", "-nocrypt", "-in", "k.pem", "-outform", "DER", "-out", "k8.der",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "req", "-new", "-key", "k.pem", "-subj", "/CN=der", "-outform", "DER", "-out", "r.der",
+        ],
+    );
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let pem_cert = Certificate::from_pem(&read("c.pem")).unwrap();
+    assert_eq!(Certificate::from_pem(&read("c.cer")).unwrap(), pem_cert);
+    let pem_key = Key::from_pem(&read("k.pem")).unwrap();
+    for der in ["k.der", "k8.der"] {
+        assert_eq!(
+            Key::from_pem(&read(der)).unwrap().public_key_der(),
+            pem_key.public_key_der(),
+            "{der}"
+        );
+    }
+    let csr = Csr::from_pem(&read("r.der")).unwrap();
+    assert_eq!(csr.public_key_der(), pem_key.public_key_der());
+    // And through the script functions and the CLI.
+    let (ok, err) = script(
+        &dir,
+        r#"let c = load_cert("c.cer"); let k = load_key("k.der"); if !key_matches(c, k) { throw "no match" }"#,
+    );
+    assert!(ok, "{err}");
+    let out = dir
+        .pkirun(&["inspect", "c.cer", "r.der", "k8.der"])
+        .success()
+        .stdout();
+    assert!(
+        out.contains("Subject: CN = der") && out.contains("Certificate Request"),
+        "{out}"
+    );
+    // Binary that is none of these says so, in one line.
+    dir.create("junk.der", [0x30, 0x03, 0x02, 0x01, 0x05]);
+    let (ok, err) = script(&dir, r#"load_cert("junk.der");"#);
+    assert!(!ok);
+    assert!(
+        err.contains("`junk.der`: malformed PEM: binary input that is not a DER certificate, request, CRL or private key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn keys_pkirun_cannot_use_are_named_as_what_they_are() {
+    let dir = Dir::new();
+    openssl(
+        &dir,
+        &["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"],
+    );
+    openssl(
+        &dir,
+        &[
+            "genrsa",
+            "-aes256",
+            "-passout",
+            "pass:secret",
+            "-traditional",
+            "-out",
+            "legacy.pem",
+            "2048",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "plain.pem",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:secret",
+            "-in",
+            "plain.pem",
+            "-out",
+            "p8.pem",
+        ],
+    );
+    // An OpenSSH key as ssh-keygen writes it (the label is what matters here).
+    dir.create(
+        "id_ed25519",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    );
+    for (file, expected) in [
+        (
+            "ed.pem",
+            "`ed.pem`: unsupported key: an Ed25519 key (supported: RSA, ECDSA P-256/P-384)",
+        ),
+        (
+            "legacy.pem",
+            "`legacy.pem`: encrypted private keys are not supported",
+        ),
+        (
+            "p8.pem",
+            "`p8.pem`: encrypted private keys are not supported",
+        ),
+        (
+            "id_ed25519",
+            "`id_ed25519`: unsupported key: an OpenSSH private key (write it as PKCS#8 with `ssh-keygen -p -m PKCS8 -f FILE`",
+        ),
+    ] {
+        let (ok, err) = script(&dir, &format!(r#"load_key("{file}");"#));
+        assert!(!ok && err.contains(expected), "{file}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn two_different_keys_in_one_file_are_refused_one_key_twice_is_one_key() {
+    let dir = Dir::new();
+    openssl(
+        &dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "a.pem",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "b.pem",
+        ],
+    );
+    openssl(&dir, &["ec", "-in", "a.pem", "-out", "a-sec1.pem"]);
+    let text = |f: &str| dir.read(f);
+    dir.create("two.pem", format!("{}{}", text("a.pem"), text("b.pem")));
+    dir.create(
+        "same.pem",
+        format!("{}{}", text("a.pem"), text("a-sec1.pem")),
+    );
+    let (ok, err) = script(&dir, r#"load_key("two.pem");"#);
+    assert!(!ok);
+    assert!(
+        err.contains("`two.pem`: two different private keys in one file; keep one key per file"),
+        "{err}"
+    );
+    let (ok, err) = script(&dir, r#"load_key("same.pem");"#);
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn other_spellings_of_a_certificate_are_read() {
+    let dir = Dir::new();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=labels",
+            "-days",
+            "10",
+        ],
+    );
+    // `openssl x509 -trustout` writes TRUSTED CERTIFICATE with trust settings after the DER.
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-in",
+            "c.pem",
+            "-trustout",
+            "-addtrust",
+            "serverAuth",
+            "-out",
+            "trusted.pem",
+        ],
+    );
+    dir.create(
+        "x509.pem",
+        text_relabel(&dir.read("c.pem"), "X509 CERTIFICATE"),
+    );
+    let expected = Certificate::from_pem(dir.read("c.pem").as_bytes()).unwrap();
+    for f in ["trusted.pem", "x509.pem"] {
+        let cert =
+            Certificate::from_pem(dir.read(f).as_bytes()).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(cert, expected, "{f}");
+    }
+    assert!(
+        dir.read("trusted.pem")
+            .contains("BEGIN TRUSTED CERTIFICATE")
+    );
+}
+
+fn text_relabel(pem: &str, label: &str) -> String {
+    pem.replace("BEGIN CERTIFICATE", &format!("BEGIN {label}"))
+        .replace("END CERTIFICATE", &format!("END {label}"))
+}
+
+#[test]
+fn a_good_certificate_beside_a_broken_block_is_read_and_the_broken_block_named() {
+    let dir = Dir::new();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=good",
+            "-days",
+            "10",
+        ],
+    );
+    let broken = "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n";
+    dir.create("mixed.pem", format!("{broken}{}", dir.read("c.pem")));
+    let (ok, err) = script(
+        &dir,
+        r#"let c = load_cert("mixed.pem"); if c.subject != "CN = good" { throw c.subject }"#,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("warning: `mixed.pem`: block 1 of 2 is not a certificate"),
+        "{err}"
+    );
+    let out = dir.pkirun(&["inspect", "mixed.pem"]).success().stdout();
+    assert!(
+        out.starts_with("Broken block 1 (CERTIFICATE): invalid certificate: the data does not decode as the certificate"),
+        "{out}"
+    );
+    assert!(out.contains("Subject: CN = good"), "{out}");
+    let json = dir
+        .pkirun(&["inspect", "--json", "mixed.pem"])
+        .success()
+        .stdout();
+    assert!(
+        json.contains(r#""kind":"broken""#) || json.contains(r#""kind": "broken""#),
+        "{json}"
+    );
+    // Alone, a broken block is an error, in our words.
+    dir.create("broken.pem", broken);
+    let err = dir.pkirun(&["inspect", "broken.pem"]).failure();
+    for internal in ["Parsing Error", "NomError", "Der(", "UnexpectedTag"] {
+        assert!(!err.contains(internal), "{err}");
+    }
+}
+
+/// A small deterministic generator (the same inputs on every run).
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+/// Damaged inputs (bytes flipped, cut short, blocks spliced, random bytes) never panic any
+/// loader, and every error is one line. Bounded: a fixed number of cases, well under a second.
+#[test]
+fn damaged_inputs_never_panic_the_loaders() {
+    let dir = Dir::new();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=fuzz/O=Acme",
+            "-days",
+            "10",
+            "-addext",
+            "subjectAltName=DNS:a.example,IP:10.0.0.1",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "req", "-new", "-key", "k.pem", "-subj", "/CN=fuzz", "-out", "r.pem",
+        ],
+    );
+    openssl(
+        &dir,
+        &["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.der"],
+    );
+    let seeds: Vec<Vec<u8>> = ["c.pem", "k.pem", "r.pem", "c.der"]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    let mut seed = 0x1234_5678_9abc_def1_u64;
+    let mut cases = 0;
+    for round in 0..600 {
+        let base = &seeds[round % seeds.len()];
+        let mut input = base.clone();
+        match next(&mut seed) % 4 {
+            0 => {
+                for _ in 0..1 + next(&mut seed) % 8 {
+                    let i = (next(&mut seed) as usize) % input.len();
+                    input[i] ^= 1 << (next(&mut seed) % 8);
+                }
+            }
+            1 => input.truncate((next(&mut seed) as usize) % input.len()),
+            2 => {
+                let other = &seeds[(next(&mut seed) as usize) % seeds.len()];
+                let cut = (next(&mut seed) as usize) % other.len();
+                input.extend_from_slice(&other[cut..]);
+            }
+            _ => {
+                input = (0..(next(&mut seed) % 300))
+                    .map(|_| next(&mut seed) as u8)
+                    .collect();
+                if next(&mut seed) % 2 == 0 {
+                    input.insert(0, 0x30);
+                }
+            }
+        }
+        for result in [
+            Certificate::from_pem(&input).map(|_| ()),
+            Key::from_pem(&input).map(|_| ()),
+            Csr::from_pem(&input).map(|_| ()),
+            inspect::inspect_pem(&input).map(|_| ()),
+        ] {
+            if let Err(e) = result {
+                let message = e.to_string();
+                assert!(
+                    !message.contains('\n'),
+                    "two lines for case {round}: {message}"
+                );
+            }
+        }
+        cases += 1;
+    }
+    assert_eq!(cases, 600);
+}
