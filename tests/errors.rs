@@ -778,7 +778,7 @@ fn a_mistyped_define_is_refused_before_anything_is_written_with_a_suggestion() {
     let run = dir.pkirun(&[&repo("scripts/cockroach.rhai"), "-D", "host=db1.example.io"]);
     let err = run.failure();
     assert!(
-        err.starts_with("error: `-D host`: ") && err.contains("cockroach.rhai reads no parameter `host`; did you mean `hosts`? (it reads: ca_days, days, hosts, key_size, nodes, user, users)"),
+        err.starts_with("error: `-D host`: ") && err.contains("cockroach.rhai reads no parameter `host`; did you mean `hosts`? (it reads: ca_days, days, encrypt_ca, hosts, key_size, nodes, user, users)"),
         "{err}"
     );
     assert!(dir.files().is_empty(), "{}", dir.listing());
@@ -808,9 +808,10 @@ fn script_help_shows_the_header_and_every_parameter_with_its_default() {
     );
     for line in [
         "Parameters (-D NAME=VALUE) and their defaults:",
-        "  hosts     [\"localhost\", \"node.example.io\", \"127.0.0.1\"]",
-        "  key_size  2048",
-        "  user      \"roach\"",
+        "  hosts       [\"localhost\", \"node.example.io\", \"127.0.0.1\"]",
+        "  key_size    2048",
+        "  user        \"roach\"",
+        "  encrypt_ca  false",
     ] {
         assert!(out.contains(line), "{line:?} missing:\n{out}");
     }

@@ -16,6 +16,7 @@ mod drift;
 mod errors;
 mod etcd;
 mod interop;
+mod keys_at_rest;
 mod kubernetes;
 mod kubernetes_cfssl;
 mod loading;

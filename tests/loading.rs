@@ -156,12 +156,9 @@ fn keys_pkirun_cannot_use_are_named_as_what_they_are() {
         ),
         (
             "legacy.pem",
-            "`legacy.pem`: encrypted private keys are not supported",
+            "`legacy.pem`: a key encrypted the old OpenSSL way (Proc-Type: 4,ENCRYPTED)",
         ),
-        (
-            "p8.pem",
-            "`p8.pem`: encrypted private keys are not supported",
-        ),
+        ("p8.pem", "`p8.pem`: the key is encrypted: no passphrase"),
         (
             "id_ed25519",
             "`id_ed25519`: unsupported key: an OpenSSH private key (write it as PKCS#8 with `ssh-keygen -p -m PKCS8 -f FILE`",

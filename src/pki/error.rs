@@ -37,7 +37,8 @@ pub enum Error {
     },
     /// A password-protected private key.
     #[error(
-        "encrypted private keys are not supported; decrypt it first (openssl pkey -in KEY -out PLAIN)"
+        "an encrypted private key, read only by a script's load_key with the run's passphrase \
+         (--passphrase-file, --passphrase-env); or decrypt it first (openssl pkey -in KEY -out PLAIN)"
     )]
     EncryptedKey,
     /// A private key whose DER content could not be decoded.
@@ -48,6 +49,18 @@ pub enum Error {
         /// What the decoder said.
         reason: String,
     },
+    /// A key encrypted the old OpenSSL way, which pkirun recognises but does not decrypt.
+    #[error(
+        "a key encrypted the old OpenSSL way (Proc-Type: 4,ENCRYPTED), which pkirun does not \
+         decrypt; convert it: openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.p8"
+    )]
+    LegacyEncryptedKey,
+    /// An encrypted private key whose passphrase does not decrypt it.
+    #[error("wrong passphrase (or a damaged encrypted key); nothing was written")]
+    WrongPassphrase,
+    /// The passphrase for an encrypted key could not be had (its source names the cause).
+    #[error("the key is encrypted: {0}")]
+    Passphrase(String),
     /// A file holding two different private keys: which one is meant is not pkirun's guess.
     #[error("two different private keys in one file; keep one key per file")]
     TwoKeys,

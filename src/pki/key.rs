@@ -144,7 +144,7 @@ impl Key {
         for block in &blocks {
             let key = match block.label.as_str() {
                 "ENCRYPTED PRIVATE KEY" => return Err(Error::EncryptedKey),
-                _ if block.legacy_encrypted => return Err(Error::EncryptedKey),
+                _ if block.legacy_encrypted => return Err(Error::LegacyEncryptedKey),
                 "PRIVATE KEY" => Self::from_pkcs8_der(&block.der)?,
                 "RSA PRIVATE KEY" => Self::from_pkcs1_der(&block.der)?,
                 "EC PRIVATE KEY" => Self::from_sec1_der(&block.der)?,

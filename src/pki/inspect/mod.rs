@@ -159,7 +159,10 @@ pub fn inspect_pem(input: &[u8]) -> Result<Vec<Inspected>> {
     let mut out = Vec::new();
     let mut first_error = None;
     for (i, block) in blocks.iter().enumerate() {
-        if block.label == "ENCRYPTED PRIVATE KEY" || block.legacy_encrypted {
+        if block.legacy_encrypted {
+            return Err(Error::LegacyEncryptedKey);
+        }
+        if block.label == "ENCRYPTED PRIVATE KEY" {
             return Err(Error::EncryptedKey);
         }
         let item = match block.label.as_str() {

@@ -72,7 +72,7 @@ fn load_ca_within(ctx: &Ctx, cert_path: &str, key_path: &str, opts: &Map) -> FnR
 fn load_ca(ctx: &Ctx, cert_path: &str, key_path: &str) -> FnResult<Ca> {
     let cert =
         Certificate::from_pem(&ctx.ws.read(cert_path).map_err(rt)?).map_err(at(cert_path))?;
-    let key = Key::from_pem(&ctx.ws.read(key_path).map_err(rt)?).map_err(at(key_path))?;
+    let key = super::keys::read_key(ctx, key_path)?;
     Ca::load(cert, key).map_err(|e| rt(format!("`{cert_path}` + `{key_path}`: {e}")))
 }
 

@@ -85,8 +85,8 @@ fn write_pair(
     cert: &Certificate,
     opts: &Map,
 ) -> FnResult<()> {
-    let (key_write, format) = key_options(opts)?;
-    let key_pem = key.to_pem(format).map_err(at(key_path))?;
+    let (key_write, format, encrypt) = key_options(opts)?;
+    let key_pem = super::keys::key_text(ctx, key_path, key, format, encrypt)?;
     let cert_pem = cert.pem();
     let cert_write = WriteOptions {
         mode: Some(0o644),

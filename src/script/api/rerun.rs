@@ -59,10 +59,9 @@ fn key_for_spec(ctx: &Ctx, path: &str, spec: KeySpec) -> FnResult<Key> {
     if ctx.ws.force() || !ctx.ws.exists(path).map_err(rt)? {
         return Key::generate(spec).map_err(rt);
     }
-    let bytes = ctx.ws.read(path).map_err(rt)?;
-    let existing = Key::from_pem(&bytes).map_err(|e| {
+    let existing = super::keys::read_key(ctx, path).map_err(|e| {
         rt(format!(
-            "`{path}`: {e}; a re-run never replaces a key it cannot read: restore it, or remove it"
+            "{e}; a re-run never replaces a key it cannot read: restore it, or remove it"
         ))
     })?;
     let Some(drift) = drift::key_drift(&existing, spec) else {

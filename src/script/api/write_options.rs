@@ -59,14 +59,19 @@ pub(crate) fn file_options(what: &str, opts: &Map, default_mode: u32) -> ConvRes
 ///
 /// # Errors
 /// An unknown option or a bad value.
-pub(crate) fn key_options(opts: &Map) -> ConvResult<(WriteOptions, KeyFormat)> {
-    convert::check_keys("write_key", opts, &["mode", "format", "overwrite"])?;
+pub(crate) fn key_options(opts: &Map) -> ConvResult<(WriteOptions, KeyFormat, bool)> {
+    convert::check_keys(
+        "write_key",
+        opts,
+        &["mode", "format", "overwrite", "encrypt"],
+    )?;
     let format = key_format_option(opts)?;
     let write = WriteOptions {
         mode: Some(mode_option(opts, 0o400)?),
         overwrite: overwrite_option(opts)?,
     };
-    Ok((write, format))
+    let encrypt = convert::opt_bool(opts, "encrypt")?.unwrap_or(false);
+    Ok((write, format, encrypt))
 }
 
 /// The `format` option of a key write (default PKCS#8).
