@@ -46,6 +46,25 @@ fn keys_openssl_encrypts_are_read_with_the_runs_passphrase() {
         );
         run.success();
     }
+    // Keys encrypted the old way (Proc-Type: 4,ENCRYPTED): AES-128/192/256-CBC and 3DES.
+    for (out, tool, input, cipher) in [
+        ("legacy-aes256.pem", "rsa", "rsa.pem", "-aes256"),
+        ("legacy-des3.pem", "rsa", "rsa.pem", "-des3"),
+        ("legacy-aes128.pem", "ec", "plain.pem", "-aes128"),
+        ("legacy-aes192.pem", "ec", "plain.pem", "-aes192"),
+    ] {
+        let mut args = vec![tool, "-in", input, cipher, "-passout", &passin, "-out", out];
+        if tool == "rsa" {
+            args.push("-traditional");
+        }
+        dir.openssl(&args);
+        assert!(dir.read(out).contains("Proc-Type: 4,ENCRYPTED"), "{out}");
+        dir.run_script(
+            &format!(r#"let k = load_key("{out}"); let p = load_key("{input}"); if k.pem() != p.pem() {{ throw "differs" }}"#),
+            &["--passphrase-file", &pass],
+        )
+        .success();
+    }
     // A wrong passphrase, or none to be had: one line, and the script stops there.
     dir.create("wrong.txt", "not it\n");
     let wrong = dir.join("wrong.txt");

@@ -156,7 +156,7 @@ fn keys_pkirun_cannot_use_are_named_as_what_they_are() {
         ),
         (
             "legacy.pem",
-            "`legacy.pem`: a key encrypted the old OpenSSL way (Proc-Type: 4,ENCRYPTED)",
+            "`legacy.pem`: the key is encrypted: no passphrase",
         ),
         ("p8.pem", "`p8.pem`: the key is encrypted: no passphrase"),
         (

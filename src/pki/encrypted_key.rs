@@ -5,7 +5,8 @@
 //! Written: PBKDF2-HMAC-SHA256 with 600,000 iterations (OWASP's 2023 figure for that KDF; about
 //! 0.3 s to derive on this project's machine, paid once per run for a CA key) and AES-256-CBC,
 //! with a fresh random salt and IV: openssl, Python's `cryptography`, Java and easy-rsa read it.
-//! The old OpenSSL encryption (`Proc-Type: 4,ENCRYPTED`) is recognised but not decrypted.
+//! Keys encrypted the old OpenSSL way (`Proc-Type: 4,ENCRYPTED`) are read too (see
+//! [`super::legacy_pem`]).
 
 use der::Decode as _;
 use pkcs8::pkcs5::pbes2;
@@ -39,6 +40,21 @@ pub fn read_key(
     passphrase: impl FnOnce() -> std::result::Result<Passphrase, String>,
 ) -> Result<Key> {
     let blocks = pem::parse_blocks(text)?;
+    if let Some(block) = blocks.iter().find(|b| b.legacy_encrypted) {
+        let dek_info = block.dek_info.as_deref().ok_or_else(|| Error::InvalidKey {
+            format: "legacy encrypted PEM",
+            reason: "Proc-Type says ENCRYPTED but there is no DEK-Info header".into(),
+        })?;
+        let passphrase = passphrase().map_err(Error::Passphrase)?;
+        let der = super::legacy_pem::decrypt(&block.der, dek_info, passphrase.expose().as_bytes())?;
+        let key = match block.label.as_str() {
+            "RSA PRIVATE KEY" => Key::from_pkcs1_der(&der),
+            "EC PRIVATE KEY" => Key::from_sec1_der(&der),
+            _ => Key::from_pkcs8_der(&der),
+        };
+        // A wrong passphrase that happens to unpad decodes as garbage.
+        return key.map_err(|_| Error::WrongPassphrase);
+    }
     let Some(block) = blocks.iter().find(|b| b.label == "ENCRYPTED PRIVATE KEY") else {
         return Key::from_pem(text);
     };

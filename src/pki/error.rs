@@ -49,10 +49,10 @@ pub enum Error {
         /// What the decoder said.
         reason: String,
     },
-    /// A key encrypted the old OpenSSL way, which pkirun recognises but does not decrypt.
+    /// A key encrypted the old OpenSSL way, met where no passphrase can be asked for.
     #[error(
-        "a key encrypted the old OpenSSL way (Proc-Type: 4,ENCRYPTED), which pkirun does not \
-         decrypt; convert it: openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.p8"
+        "a key encrypted the old OpenSSL way (Proc-Type: 4,ENCRYPTED), read only by a script's \
+         load_key with the run's passphrase (--passphrase-file, --passphrase-env)"
     )]
     LegacyEncryptedKey,
     /// An encrypted private key whose passphrase does not decrypt it.

@@ -15,6 +15,7 @@ pub mod ext;
 mod index;
 pub mod inspect;
 mod key;
+pub mod legacy_pem;
 mod name;
 mod oneline;
 pub mod pem;

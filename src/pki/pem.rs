@@ -14,6 +14,8 @@ pub struct PemBlock {
     pub der: Vec<u8>,
     /// Encrypted the old OpenSSL way (`Proc-Type: 4,ENCRYPTED`, `openssl genrsa -aes256`).
     pub legacy_encrypted: bool,
+    /// The `DEK-Info` header of such a block (`AES-256-CBC,<hex IV>`).
+    pub dek_info: Option<String>,
 }
 
 impl PemBlock {
@@ -68,6 +70,7 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
                 .headers()
                 .get("Proc-Type")
                 .is_some_and(|v| v.contains("ENCRYPTED"));
+            let dek_info = p.headers().get("DEK-Info").map(str::to_string);
             let label = p.tag().to_string();
             let mut der = p.into_contents();
             let label = match label.as_str() {
@@ -83,6 +86,7 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
                 label,
                 der,
                 legacy_encrypted,
+                dek_info,
             }
         })
         .collect())
@@ -134,6 +138,7 @@ fn der_block(der: &[u8]) -> Result<PemBlock> {
         label: label.into(),
         der: der.to_vec(),
         legacy_encrypted: false,
+        dek_info: None,
     })
 }
 
