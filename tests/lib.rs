@@ -20,6 +20,7 @@ mod keys_at_rest;
 mod kubernetes;
 mod kubernetes_cfssl;
 mod loading;
+mod name_constraints;
 mod output;
 mod pkcs12;
 mod policy;

@@ -141,6 +141,10 @@ fn build(
             exts.push(ext::authority_key_id(issuer.key_id, Some(pair))?);
         }
     }
+    if let Some(nc) = &profile.name_constraints {
+        // Critical, as RFC 5280 requires of a CA's nameConstraints.
+        exts.push(ext::make(nc, true)?);
+    }
     if subject.requested.is_empty() && !subject.sans.is_empty() {
         let critical = profile.san_critical.unwrap_or(subject.name.is_empty());
         exts.push(ext::subject_alt_name(subject.sans, critical)?);
@@ -386,6 +390,7 @@ impl Ca {
         profile: &Profile,
     ) -> Result<Signed> {
         policy::check_request(&req, profile, &self.allowed_names)?;
+        self.facts.check_names(req.sans)?;
         let now = SystemTime::now();
         let (not_after, note) =
             self.facts

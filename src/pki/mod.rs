@@ -17,6 +17,7 @@ pub mod inspect;
 mod key;
 pub mod legacy_pem;
 mod name;
+pub mod name_constraints;
 mod oneline;
 pub mod pem;
 pub mod pkcs12;

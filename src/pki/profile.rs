@@ -150,6 +150,9 @@ pub struct Profile {
     pub backdate_seconds: u64,
     /// Allowed names and the named opt-outs of the signing policy.
     pub signing: SigningPolicy,
+    /// Name constraints to write on the certificate (a CA), as a critical extension; the CA
+    /// then refuses to sign names outside them.
+    pub name_constraints: Option<x509_cert::ext::pkix::constraints::name::NameConstraints>,
 }
 
 impl Default for Profile {
@@ -168,6 +171,7 @@ impl Default for Profile {
             policy: Vec::new(),
             backdate_seconds: 0,
             signing: SigningPolicy::default(),
+            name_constraints: None,
         }
     }
 }

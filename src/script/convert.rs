@@ -243,6 +243,8 @@ pub const PROFILE_KEYS: &[&str] = &[
     "allow_long_names",
     "clamp_to_ca",
     "allow_outliving_ca",
+    "permitted",
+    "excluded",
 ];
 
 /// Builds a [`Profile`] from script options: `profile` (a built-in name) first, then every
@@ -260,6 +262,15 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
     };
     if let Some(v) = opts.get("days") {
         p.validity = Validity::days(int("days", v)?).map_err(pe("days"))?;
+    }
+    if opts.contains_key("permitted") || opts.contains_key("excluded") {
+        let list = |k: &str| -> ConvResult<Vec<String>> {
+            opts.get(k).map_or(Ok(Vec::new()), |v| string_list(k, v))
+        };
+        p.name_constraints = Some(
+            crate::pki::name_constraints::from_names(&list("permitted")?, &list("excluded")?)
+                .map_err(|e| e.to_string())?,
+        );
     }
     if let Some(v) = opts.get("hours") {
         p.validity = Validity::hours(int("hours", v)?).map_err(pe("hours"))?;

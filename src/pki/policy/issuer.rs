@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use der::Decode;
+use x509_cert::ext::pkix::constraints::name::NameConstraints;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 use super::{SHA1_SIGNATURES, escape};
@@ -23,6 +24,8 @@ pub struct IssuerFacts {
     sha1: bool,
     /// When this process made the CA (`None` for a loaded one).
     made: Option<SystemTime>,
+    /// The CA's nameConstraints: what it may sign.
+    name_constraints: Option<NameConstraints>,
 }
 
 /// `t` without its fraction of a second, as a certificate's time holds it.
@@ -63,7 +66,25 @@ impl IssuerFacts {
             key_cert_sign: ku.is_none_or(|(_, k)| k.key_cert_sign()),
             sha1: SHA1_SIGNATURES.contains(&parsed.signature_algorithm().oid),
             made,
+            name_constraints: cert
+                .decoded_extension::<NameConstraints>()
+                .map_err(|e| Error::InvalidCertificate(format!("nameConstraints: {e}")))?
+                .map(|(_, nc)| nc),
         })
+    }
+
+    /// Refuses names outside the CA's nameConstraints, naming the name and the rule.
+    ///
+    /// # Errors
+    /// [`Error::CaRefused`] for the first name refused.
+    pub fn check_names(&self, sans: &[crate::pki::San]) -> Result<()> {
+        let Some(nc) = &self.name_constraints else {
+            return Ok(());
+        };
+        match crate::pki::name_constraints::refused(nc, sans) {
+            Some(why) => Err(refuse(self, format!("its nameConstraints refuse {why}"))),
+            None => Ok(()),
+        }
     }
 
     /// Checks that the CA may sign a certificate under `profile` at `now`, and returns the
