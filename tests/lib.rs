@@ -25,4 +25,5 @@ mod output;
 mod pkcs12;
 mod policy;
 mod readme;
+mod renew;
 mod verify;

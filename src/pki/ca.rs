@@ -413,6 +413,32 @@ impl Ca {
         })
     }
 
+    /// Certifies `spki_der` for `subject` and `sans` with the `requested` extensions (copied
+    /// as `profile.copy_extensions` says), through the signing policy and the CA's checks.
+    ///
+    /// # Errors
+    /// A policy refusal, a CA that may not sign it, or encoding/signing failure.
+    pub(crate) fn certify_request(
+        &self,
+        subject: &DistinguishedName,
+        sans: &[San],
+        spki_der: &[u8],
+        requested: &[Extension],
+        profile: &Profile,
+    ) -> Result<Signed> {
+        self.certify(
+            Request {
+                subject,
+                sans,
+                spki_der,
+                requested,
+                csr_signature: None,
+            },
+            None,
+            profile,
+        )
+    }
+
     /// Signs a (verified) CSR under `profile`: the subject passes the subject policy, the
     /// request the signing policy, requested extensions are copied as
     /// `profile.copy_extensions` says.

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod profile;
 mod pubkey;
 mod reason;
+mod renew;
 mod san;
 mod serial;
 pub mod usage;

@@ -80,6 +80,14 @@ impl Validity {
         Self::checked(hours, 3_600, "hours")
     }
 
+    /// `seconds` seconds (a renewal keeps a certificate's own length).
+    ///
+    /// # Errors
+    /// Zero or negative, or beyond year 9999.
+    pub fn seconds(seconds: i64) -> Result<Self> {
+        Self::checked(seconds, 1, "seconds")
+    }
+
     fn checked(n: i64, unit: u64, what: &str) -> Result<Self> {
         if n <= 0 {
             return Err(Error::InvalidValidity(format!(

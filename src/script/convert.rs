@@ -52,7 +52,7 @@ pub fn string(field: &str, v: &Dynamic) -> ConvResult<String> {
         .map_err(|t| format!("`{field}`: expected a string, found {t}"))
 }
 
-fn int(field: &str, v: &Dynamic) -> ConvResult<i64> {
+pub(crate) fn int(field: &str, v: &Dynamic) -> ConvResult<i64> {
     if let Ok(i) = v.as_int() {
         return Ok(i);
     }

@@ -39,6 +39,12 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         Options: #{ key: \"ecdsa:384\",
         subject: .., san: [..], profile: \"peer\", ... }. Returns #{ key: Key, cert: Cert }.",
         move |ca: &mut Ca, opts: Map| issue(&c, ca, &opts));
+    func!(engine, ctx => c, "renew", ["ca: Ca", "cert: Cert", "opts: Map", "Map"],
+        "Re-issues a certificate this CA signed: same subject, every SAN and every extension (custom
+        ones too), new serial and validity, key identifiers anew. Options: #{ days: 365 (default: its
+        own length), rekey: true (a new key of the same type, returned as `key`), clamp_to_ca: true }.
+        Refused when it would outlive the CA (unless clamp_to_ca). Returns #{ cert, key (with rekey) }.",
+        move |ca: &mut Ca, cert: Certificate, opts: Map| renew(&c, ca, &cert, &opts));
     engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
     engine.register_get("key", |ca: &mut Ca| ca.key().clone());
 }
@@ -83,6 +89,44 @@ fn sign(ctx: &Ctx, ca: &mut Ca, csr: &Csr, opts: &Map) -> FnResult<Certificate> 
     let signed = ca.sign(csr, &profile).map_err(rt)?;
     ctx.notes.add(&signed.cert, &signed.notes);
     Ok(signed.cert)
+}
+
+/// `ca.renew(cert, opts)`.
+fn renew(ctx: &Ctx, ca: &Ca, cert: &Certificate, opts: &Map) -> FnResult<Map> {
+    convert::check_keys("ca.renew", opts, &["days", "rekey", "clamp_to_ca"])?;
+    let validity = match opts.get("days") {
+        Some(v) => Some(
+            crate::pki::Validity::days(convert::int("days", v)?)
+                .map_err(|e| rt(format!("`days`: {e}")))?,
+        ),
+        None => None,
+    };
+    let rekey = convert::opt_bool(opts, "rekey")?.unwrap_or(false);
+    let clamp = convert::opt_bool(opts, "clamp_to_ca")?.unwrap_or(false);
+    let mut out = Map::new();
+    let new_key = if rekey {
+        let spki = cert.public_key_der().map_err(rt)?;
+        let spec = crate::pki::PublicKey::from_spki_der(&spki)
+            .map_err(rt)?
+            .spec();
+        Some(Key::generate(spec).map_err(rt)?)
+    } else {
+        None
+    };
+    let signed = ca
+        .renew(
+            cert,
+            validity,
+            new_key.as_ref().map(Key::public_key_der),
+            clamp,
+        )
+        .map_err(rt)?;
+    ctx.notes.add(&signed.cert, &signed.notes);
+    out.insert("cert".into(), Dynamic::from(signed.cert));
+    if let Some(key) = new_key {
+        out.insert("key".into(), Dynamic::from(key));
+    }
+    Ok(out)
 }
 
 /// `ca.issue(opts)`: a new key (default RSA 2048) and its certificate, as `#{ key, cert }`.
