@@ -20,26 +20,7 @@ fn openssl(dir: &Dir, args: &[&str]) {
 #[test]
 fn der_keys_certificates_and_requests_are_read_like_their_pem() {
     let dir = Dir::new();
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=der",
-            "-days",
-            "10",
-        ],
-    );
+    dir.openssl_p256_self_signed("k.pem", "c.pem", "/CN=der");
     openssl(
         &dir,
         &["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.cer"],
@@ -217,26 +198,7 @@ fn two_different_keys_in_one_file_are_refused_one_key_twice_is_one_key() {
 #[test]
 fn other_spellings_of_a_certificate_are_read() {
     let dir = Dir::new();
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=labels",
-            "-days",
-            "10",
-        ],
-    );
+    dir.openssl_p256_self_signed("k.pem", "c.pem", "/CN=labels");
     // `openssl x509 -trustout` writes TRUSTED CERTIFICATE with trust settings after the DER.
     openssl(
         &dir,
@@ -275,26 +237,7 @@ fn text_relabel(pem: &str, label: &str) -> String {
 #[test]
 fn a_good_certificate_beside_a_broken_block_is_read_and_the_broken_block_named() {
     let dir = Dir::new();
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=good",
-            "-days",
-            "10",
-        ],
-    );
+    dir.openssl_p256_self_signed("k.pem", "c.pem", "/CN=good");
     let broken = "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n";
     dir.create("mixed.pem", format!("{broken}{}", dir.read("c.pem")));
     let (ok, err) = script(

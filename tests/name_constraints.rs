@@ -109,21 +109,7 @@ fn verify_refuses_a_name_outside_as_openssl_does() {
     let dir = hierarchy();
     // A certificate the intermediate's key signed outside its constraints (openssl does not
     // check when it signs): both verifiers refuse it.
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "out.key",
-        "-subj",
-        "/CN=out",
-        "-out",
-        "out.csr",
-    ]);
+    dir.openssl_p256_csr("out.key", "/CN=out", "out.csr");
     dir.create("ext.cnf", "subjectAltName = DNS:www.example.com\n");
     dir.openssl(&[
         "x509",

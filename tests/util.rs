@@ -150,6 +150,28 @@ impl Dir {
         ]);
     }
 
+    /// Makes a P-256 key and a self-signed certificate for `subject`, valid 10 days, with
+    /// `openssl req -x509 -newkey ec`.
+    pub fn openssl_p256_self_signed(&self, key: &str, cert: &str, subject: &str) {
+        self.openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-subj",
+            subject,
+            "-days",
+            "10",
+        ]);
+    }
+
     /// Runs openssl in this directory and returns stdout; panics with everything on failure.
     pub fn openssl(&self, args: &[&str]) -> String {
         let out = self.openssl_output(args);
