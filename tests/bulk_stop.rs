@@ -360,3 +360,38 @@ fn a_full_disk_leaves_whole_files_and_a_rerun_with_room_completes() {
     }
     assert_eq!(dir.read("certs/manifest.jsonl").lines().count(), N);
 }
+
+#[test]
+fn a_read_only_output_directory_is_one_line_and_nothing_is_written() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (dir, _) = setup(50);
+    std::fs::create_dir(dir.join("certs")).unwrap();
+    let mode = |rel: &str, m: u32| {
+        std::fs::set_permissions(dir.join(rel), std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    let as_root = rustix::process::geteuid().is_root();
+    if as_root {
+        // root writes anywhere: run as nobody, who may read the CA but not write in certs/.
+        mode("", 0o755);
+        mode("certs", 0o755);
+        mode("ca-key.pem", 0o444);
+    } else {
+        mode("certs", 0o555);
+    }
+    let before = dir.snapshot();
+    let args = ["batch.rhai", "-C", ".", "--quiet"];
+    let run = if as_root {
+        dir.pkirun_as_nobody(&args)
+    } else {
+        dir.pkirun(&args)
+    };
+    if !as_root {
+        mode("certs", 0o755);
+    }
+    let err = run.failure();
+    assert!(
+        err.contains("`certs/") && err.contains("permission denied"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before, "something was written");
+}
