@@ -363,3 +363,70 @@ fn damaged_inputs_never_panic_the_loaders() {
     }
     assert_eq!(cases, 600);
 }
+
+/// The same for what batches and the cfssl procedures read: cfssl CSR and signing JSON, and
+/// inventory files (CSV and JSON lines). Every row error is one line naming the row.
+#[test]
+fn damaged_json_and_inventories_never_panic_and_errors_are_one_line() {
+    use pkirun::batch::{SpecDefaults, read_inventory};
+    use pkirun::pki::cfssl::{ConfigJson, CsrJson};
+    let csr_json = r#"{"CN": "etcd", "hosts": ["localhost", "10.0.0.1"], "key": {"algo": "ecdsa", "size": 384},
+        "names": [{"O": "Acme, Ltd", "OU": "etcd", "L": "Berlin"}]}"#;
+    let config_json = r#"{"signing": {"default": {"expiry": "8760h", "usages": ["signing", "key encipherment",
+        "server auth", "client auth"]}, "profiles": {"peer": {"expiry": "720h", "usages": ["server auth"]}}}}"#;
+    let csv = "name,hosts,o,ou,key\nn1,n1.example;10.0.0.1,\"Acme, Ltd\",Ops,ecdsa:256\nn2,n2.example,Acme,Ops,rsa:2048\n";
+    let jsonl = "{\"name\": \"n1\", \"hosts\": [\"n1.example\"], \"o\": \"Acme\"}\n{\"name\": \"n2\", \"hosts\": [\"10.0.0.2\"]}\n";
+    let dir = Dir::new();
+    let ws = pkirun::workspace::Workspace::new(dir.path()).unwrap();
+    let defaults = SpecDefaults {
+        key: pkirun::pki::KeySpec::P256,
+        profile: 0,
+        profiles: std::collections::HashMap::new(),
+    };
+    let mut seed = 0x0fed_cba9_8765_4321_u64;
+    for round in 0..400 {
+        let base = [csr_json, config_json, csv, jsonl][round % 4].as_bytes();
+        let mut input = base.to_vec();
+        for _ in 0..1 + next(&mut seed) % 4 {
+            if input.is_empty() {
+                break;
+            }
+            let i = (next(&mut seed) as usize) % input.len();
+            match next(&mut seed) % 3 {
+                0 => input[i] = b"\",;:{}[]\n\\ 0aZ\x00\xff"[(next(&mut seed) % 15) as usize],
+                1 => {
+                    input.remove(i);
+                }
+                _ => input.truncate(i.max(1)),
+            }
+        }
+        let text = String::from_utf8_lossy(&input).into_owned();
+        let one_line = |e: String| assert!(!e.contains('\n'), "case {round}: {e}");
+        match round % 4 {
+            0 => CsrJson::parse(&text)
+                .err()
+                .map(|e| one_line(e.to_string()))
+                .unwrap_or(()),
+            1 => ConfigJson::parse(&text)
+                .err()
+                .map(|e| one_line(e.to_string()))
+                .unwrap_or(()),
+            k => {
+                let name = if k == 2 { "inv.csv" } else { "inv.jsonl" };
+                std::fs::write(dir.join(name), &input).unwrap();
+                match read_inventory(&ws, name, &defaults) {
+                    Ok(rows) => {
+                        for row in rows {
+                            if let Err(e) = row {
+                                let e = e.to_string();
+                                assert!(e.starts_with(name), "case {round}: {e}");
+                                one_line(e);
+                            }
+                        }
+                    }
+                    Err(e) => one_line(e.to_string()),
+                }
+            }
+        }
+    }
+}
