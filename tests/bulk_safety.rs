@@ -9,7 +9,7 @@ use crate::util::Dir;
 
 const CA_SCRIPT: &str = r#"
 let key = gen_key("ecdsa:384");
-let ca = new_ca(key, #{ subject: ["O=Bulk Test", "CN=Bulk CA"] });
+let ca = new_ca(key, #{ subject: ["O=Bulk Test", "CN=Bulk CA"], days: 3650 });
 write_pair("ca-key.pem", key, "ca.pem", ca.cert);
 "#;
 

@@ -430,3 +430,43 @@ fn damaged_json_and_inventories_never_panic_and_errors_are_one_line() {
         }
     }
 }
+
+/// A certificate valid from 1950 (UTCTime `500101000000Z`), as RFC 5280 reads it: loaded, its
+/// date shown as written, its signature checked over its own bytes, verified as openssl does.
+#[test]
+fn a_certificate_dated_before_1970_is_read_with_its_real_dates() {
+    let dir = Dir::new();
+    let py = std::process::Command::new("python3")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "import datetime\n\
+             from cryptography import x509\n\
+             from cryptography.x509.oid import NameOID\n\
+             from cryptography.hazmat.primitives import hashes, serialization\n\
+             from cryptography.hazmat.primitives.asymmetric import ec\n\
+             k = ec.generate_private_key(ec.SECP256R1())\n\
+             n = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'old')])\n\
+             c = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())\n\
+                  .serial_number(7).not_valid_before(datetime.datetime(1950, 1, 1))\n\
+                  .not_valid_after(datetime.datetime(2049, 12, 31))\n\
+                  .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)\n\
+                  .sign(k, hashes.SHA256()))\n\
+             open('old.pem', 'wb').write(c.public_bytes(serialization.Encoding.PEM))\n",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let (ok, err) = script(
+        &dir,
+        r#"let c = load_cert("old.pem"); let i = info(c); if i.not_before != "1950-01-01T00:00:00Z" { throw i.not_before }"#,
+    );
+    assert!(ok, "{err}");
+    dir.openssl(&["verify", "-CAfile", "old.pem", "old.pem"]);
+    dir.pkirun(&["verify", "--ca", "old.pem", "old.pem"])
+        .success();
+}

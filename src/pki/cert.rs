@@ -23,6 +23,9 @@ use super::san::San;
 pub struct Certificate {
     der: Vec<u8>,
     parsed: x509_cert::Certificate,
+    /// notBefore and notAfter when one lies before 1970, which `parsed` cannot hold (it was
+    /// read from a copy with 1970 in their place; `der` is untouched).
+    early: Option<(SystemTime, SystemTime)>,
 }
 
 impl PartialEq for Certificate {
@@ -37,12 +40,26 @@ impl Certificate {
     /// # Errors
     /// Undecodable DER.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let parsed = x509_cert::Certificate::from_der(der)
-            .map_err(|e| Error::InvalidCertificate(e.to_string()))?;
-        Ok(Certificate {
-            der: der.to_vec(),
-            parsed,
-        })
+        match x509_cert::Certificate::from_der(der) {
+            Ok(parsed) => Ok(Certificate {
+                der: der.to_vec(),
+                parsed,
+                early: None,
+            }),
+            Err(e) => {
+                // A date before 1970 (UTCTime 50-69 is 1950-1969) is valid X.509 that the DER
+                // crate's time type cannot hold: read a copy with 1970 there, keep the real dates.
+                let error = Error::InvalidCertificate(e.to_string());
+                let (patched, times) = super::early_dates::patch(der).ok_or(error)?;
+                let parsed = x509_cert::Certificate::from_der(&patched)
+                    .map_err(|e| Error::InvalidCertificate(e.to_string()))?;
+                Ok(Certificate {
+                    der: der.to_vec(),
+                    parsed,
+                    early: Some(times),
+                })
+            }
+        }
     }
 
     /// Parses the first certificate of PEM text (or of DER input).
@@ -157,13 +174,17 @@ impl Certificate {
     /// notAfter as a UNIX time.
     #[must_use]
     pub fn not_after(&self) -> SystemTime {
-        self.tbs().validity().not_after.to_system_time()
+        self.early
+            .map_or_else(|| self.tbs().validity().not_after.to_system_time(), |t| t.1)
     }
 
     /// notBefore as a UNIX time.
     #[must_use]
     pub fn not_before(&self) -> SystemTime {
-        self.tbs().validity().not_before.to_system_time()
+        self.early.map_or_else(
+            || self.tbs().validity().not_before.to_system_time(),
+            |t| t.0,
+        )
     }
 
     /// All extensions, in certificate order.
@@ -217,7 +238,8 @@ impl Certificate {
     /// `None` for an algorithm pkirun does not know or a malformed signature.
     pub(crate) fn signed_parts(&self) -> Option<(SignatureAlgorithm, Vec<u8>, &[u8])> {
         let alg = SignatureAlgorithm::from_oid(self.parsed.signature_algorithm().oid)?;
-        let tbs = self.tbs().to_der().ok()?;
+        // The bytes the issuer signed, as they stand in the certificate.
+        let tbs = super::early_dates::raw_tbs(&self.der)?.to_vec();
         Some((alg, tbs, self.parsed.signature().as_bytes()?))
     }
 

@@ -9,6 +9,7 @@ mod crl;
 mod csr;
 pub mod diff;
 pub mod drift;
+mod early_dates;
 pub mod encrypted_key;
 mod error;
 pub mod ext;
