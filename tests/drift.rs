@@ -135,7 +135,11 @@ fn procedures() -> Vec<Procedure> {
                 file: "pki/issued/server.crt",
                 phrase: "SAN differs: has IP:10.96.0.1, asked IP:10.96.0.2",
             },
-            subject: None,
+            subject: Some(Drifted {
+                change: Change::Args(&["-D", "req_cn=Cluster CA"]),
+                file: "pki/ca.crt",
+                phrase: "subject differs",
+            }),
             key_size: Drifted {
                 change: Change::Args(&["-D", "key_size=3072"]),
                 file: "pki/private/ca.key",
