@@ -203,6 +203,14 @@ pub struct Summary {
     pub left: usize,
 }
 
+impl Summary {
+    /// Certificates made per second of this run, when it took any time.
+    #[must_use]
+    pub fn rate(&self) -> Option<f64> {
+        (self.seconds > 0.0).then(|| self.issued as f64 / self.seconds)
+    }
+}
+
 enum Outcome<'r> {
     Issued(ManifestEntry),
     /// Key written, certificate signed and waiting for the key to be durable (see
@@ -700,27 +708,25 @@ fn certificates_after_keys<'r>(
     if !results.iter().any(|r| matches!(r, Ok(Outcome::Pending(_)))) {
         return results;
     }
-    // A failed sync fails the first waiting item (the run stops with that error); the others
-    // are left unwritten.
-    let sync_error = Mutex::new(ws.sync_all().err());
-    let synced = sync_error.lock().map(|e| e.is_none()).unwrap_or(false);
+    let written = |r: Result<Outcome<'r>>,
+                   write: &dyn Fn(PendingCert<'r>) -> Result<Outcome<'r>>| {
+        let Ok(Outcome::Pending(cert)) = r else {
+            return r;
+        };
+        let outcome = write(cert);
+        report(&outcome);
+        outcome
+    };
+    if let Err(e) = ws.sync_all() {
+        // The first waiting item fails with the sync's error (the run stops with it); the
+        // others are left unwritten.
+        let first = std::cell::Cell::new(Some(Error::from(e)));
+        let fail = |_: PendingCert<'r>| first.take().map_or(Ok(Outcome::Left), Err);
+        return results.into_iter().map(|r| written(r, &fail)).collect();
+    }
     results
         .into_par_iter()
-        .map(|r| match r {
-            Ok(Outcome::Pending(cert)) => {
-                let outcome = if synced {
-                    cert.write()
-                } else {
-                    match sync_error.lock().ok().and_then(|mut e| e.take()) {
-                        Some(e) => Err(Error::from(e)),
-                        None => Ok(Outcome::Left),
-                    }
-                };
-                report(&outcome);
-                outcome
-            }
-            other => other,
-        })
+        .map(|r| written(r, &PendingCert::write))
         .collect()
 }
 

@@ -239,8 +239,14 @@ impl Certificate {
     pub(crate) fn signed_parts(&self) -> Option<(SignatureAlgorithm, Vec<u8>, &[u8])> {
         let alg = SignatureAlgorithm::from_oid(self.parsed.signature_algorithm().oid)?;
         // The bytes the issuer signed, as they stand in the certificate.
-        let tbs = super::early_dates::raw_tbs(&self.der)?.to_vec();
+        let tbs = super::tlv::raw_tbs(&self.der)?.to_vec();
         Some((alg, tbs, self.parsed.signature().as_bytes()?))
+    }
+
+    /// The OID of the algorithm the issuer signed this certificate with.
+    #[must_use]
+    pub fn signature_algorithm_oid(&self) -> const_oid::ObjectIdentifier {
+        self.parsed.signature_algorithm().oid
     }
 
     /// Whether `issuer`'s public key made this certificate's signature.

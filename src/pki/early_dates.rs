@@ -1,34 +1,12 @@
 //! Certificates dated before 1970. X.509's UTCTime reads `50`-`69` as 1950-1969, and
 //! GeneralizedTime may hold any year, but the DER crate's time type starts at 1970; such a
 //! certificate is read from a copy whose validity dates are set to 1970, its real dates kept
-//! apart. The signature is checked over the certificate's own bytes ([`raw_tbs`]).
+//! apart. The signature is checked over the certificate's own bytes
+//! ([`super::tlv::raw_tbs`]).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The header and contents lengths of the DER element at `at` in `buf`.
-fn element(buf: &[u8], at: usize) -> Option<(usize, usize)> {
-    let first = *buf.get(at + 1)?;
-    if first < 0x80 {
-        return Some((2, usize::from(first)));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for b in buf.get(at + 2..at + 2 + n)? {
-        len = (len << 8) | usize::from(*b);
-    }
-    Some((2 + n, len))
-}
-
-/// The TBSCertificate of a certificate's DER, as its bytes stand.
-#[must_use]
-pub fn raw_tbs(cert_der: &[u8]) -> Option<&[u8]> {
-    let (outer_header, _) = element(cert_der, 0)?;
-    let (header, len) = element(cert_der, outer_header)?;
-    cert_der.get(outer_header..outer_header + header + len)
-}
+use super::tlv::element;
 
 /// Where the validity's two times start in a certificate's DER.
 fn validity_times(der: &[u8]) -> Option<[usize; 2]> {

@@ -285,6 +285,15 @@ impl Key {
     /// # Errors
     /// PKCS#1 for an EC key or SEC1 for an RSA key.
     pub fn to_pem(&self, format: KeyFormat) -> Result<String> {
+        let (label, der) = self.to_der(format)?;
+        Ok(pem::encode(label, &der))
+    }
+
+    /// Serialises the key as DER in the requested format, with the PEM label of that format.
+    ///
+    /// # Errors
+    /// PKCS#1 for an EC key or SEC1 for an RSA key.
+    pub fn to_der(&self, format: KeyFormat) -> Result<(&'static str, zeroize::Zeroizing<Vec<u8>>)> {
         let enc = |e: &dyn fmt::Display| Error::Encoding(e.to_string());
         let (label, der): (&str, Vec<u8>) = match (&self.inner, format) {
             (Inner::Rsa(k), KeyFormat::Pkcs8) => (
@@ -312,7 +321,7 @@ impl Key {
                 });
             }
         };
-        Ok(pem::encode(label, &der))
+        Ok((label, zeroize::Zeroizing::new(der)))
     }
 
     /// Encodes an EC key as SEC1 or PKCS#8 from its scalar and the public point already held in

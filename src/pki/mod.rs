@@ -29,6 +29,7 @@ mod reason;
 mod renew;
 mod san;
 mod serial;
+mod tlv;
 pub mod usage;
 pub mod verify;
 

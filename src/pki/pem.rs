@@ -77,7 +77,7 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
                 "X509 CERTIFICATE" => "CERTIFICATE".to_string(),
                 "TRUSTED CERTIFICATE" => {
                     // The certificate, then OpenSSL's trust settings (X509_AUX).
-                    der.truncate(first_tlv_len(&der).unwrap_or(der.len()));
+                    der.truncate(super::tlv::first_len(&der).unwrap_or(der.len()));
                     "CERTIFICATE".to_string()
                 }
                 _ => label,
@@ -90,23 +90,6 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
             }
         })
         .collect())
-}
-
-/// The length of the first DER element of `der` (tag, length and contents).
-fn first_tlv_len(der: &[u8]) -> Option<usize> {
-    let len_byte = *der.get(1)?;
-    if len_byte < 0x80 {
-        return Some(2 + usize::from(len_byte));
-    }
-    let n = usize::from(len_byte & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for b in der.get(2..2 + n)? {
-        len = (len << 8) | usize::from(*b);
-    }
-    Some(2 + n + len)
 }
 
 /// DER input as a block, labelled by what its contents decode as (the PEM label openssl would

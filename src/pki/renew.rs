@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use x509_cert::ext::pkix::BasicConstraints as X509BasicConstraints;
+use const_oid::{AssociatedOid, ObjectIdentifier};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints as X509BasicConstraints, SubjectKeyIdentifier,
+};
 
 use super::ca::{Ca, Signed};
 use super::cert::Certificate;
@@ -12,7 +15,7 @@ use super::error::Result;
 use super::profile::{AuthorityKeyId, BasicConstraints, CopyExtensions, Profile, Validity};
 
 /// subjectKeyIdentifier and authorityKeyIdentifier: written anew, never copied.
-const KEY_IDS: [&str; 2] = ["2.5.29.14", "2.5.29.35"];
+const KEY_IDS: [ObjectIdentifier; 2] = [SubjectKeyIdentifier::OID, AuthorityKeyIdentifier::OID];
 
 impl Ca {
     /// Re-issues `cert` for `validity` (its own length when `None`) with the public key
@@ -33,11 +36,7 @@ impl Ca {
             .not_after()
             .duration_since(cert.not_before())
             .unwrap_or(Duration::ZERO);
-        let has = |oid: &str| {
-            cert.extensions()
-                .iter()
-                .any(|e| e.extn_id.to_string() == oid)
-        };
+        let has = |oid: ObjectIdentifier| cert.extensions().iter().any(|e| e.extn_id == oid);
         let mut profile = Profile {
             validity: match validity {
                 Some(v) => v,
@@ -66,7 +65,7 @@ impl Ca {
         let requested: Vec<_> = cert
             .extensions()
             .iter()
-            .filter(|e| !KEY_IDS.contains(&e.extn_id.to_string().as_str()))
+            .filter(|e| !KEY_IDS.contains(&e.extn_id))
             .cloned()
             .collect();
         let own_spki = cert.public_key_der()?;

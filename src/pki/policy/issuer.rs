@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use der::Decode;
 use x509_cert::ext::pkix::constraints::name::NameConstraints;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
@@ -54,8 +53,6 @@ impl IssuerFacts {
         let ku = cert
             .decoded_extension::<KeyUsage>()
             .map_err(|e| Error::InvalidCertificate(format!("keyUsage: {e}")))?;
-        let parsed = x509_cert::Certificate::from_der(cert.der())
-            .map_err(|e| Error::InvalidCertificate(e.to_string()))?;
         Ok(IssuerFacts {
             subject,
             not_before: cert.not_before(),
@@ -64,7 +61,7 @@ impl IssuerFacts {
             path_len: bc.and_then(|(_, b)| b.path_len_constraint),
             // No keyUsage extension: the key may be used for anything (RFC 5280 4.2.1.3).
             key_cert_sign: ku.is_none_or(|(_, k)| k.key_cert_sign()),
-            sha1: SHA1_SIGNATURES.contains(&parsed.signature_algorithm().oid),
+            sha1: SHA1_SIGNATURES.contains(&cert.signature_algorithm_oid()),
             made,
             name_constraints: cert
                 .decoded_extension::<NameConstraints>()

@@ -268,11 +268,7 @@ fn summary_line(what: &str, s: &Summary) -> String {
     let mut line = if s.issued == 0 {
         format!("{what} no new certificate")
     } else {
-        let rate = if s.seconds > 0.0 {
-            format!(" ({:.1}/s)", s.issued as f64 / s.seconds)
-        } else {
-            String::new()
-        };
+        let rate = s.rate().map(|r| format!(" ({r:.1}/s)")).unwrap_or_default();
         format!(
             "{what} {} in {:.2} s{rate}",
             count(s.issued, "certificate", "certificates"),
@@ -306,18 +302,13 @@ fn report(ctx: &Ctx, what: &str, s: &Summary) {
 
 /// The summary for machines: `{"batch":"issued","issued":2,"kept":1,"rejected":0,"seconds":..,"rate":..}`.
 fn summary_json(what: &str, s: &Summary) -> String {
-    let rate = if s.seconds > 0.0 {
-        s.issued as f64 / s.seconds
-    } else {
-        0.0
-    };
     serde_json::json!({
         "batch": what,
         "issued": s.issued,
         "kept": s.skipped,
         "rejected": s.rejected.len(),
         "seconds": s.seconds,
-        "rate": rate,
+        "rate": s.rate().unwrap_or(0.0),
     })
     .to_string()
 }
