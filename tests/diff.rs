@@ -14,23 +14,11 @@ fn openssl_ca(dir: &Dir, name: &str, string_mask: &str) {
              subjectKeyIdentifier = hash\n"
         ),
     );
-    dir.openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    dir.openssl_p256_self_signed_with(
         &format!("{name}.key"),
-        "-out",
         &format!("{name}.pem"),
-        "-days",
-        "30",
-        "-config",
-        &format!("{name}.cnf"),
-    ]);
+        &["-days", "30", "-config", &format!("{name}.cnf")],
+    );
 }
 
 #[test]

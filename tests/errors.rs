@@ -35,23 +35,11 @@ fn after_script(err: &str) -> String {
 
 /// A P-256 key and a CA certificate for it, made by openssl in `dir`.
 fn openssl_ca(dir: &Dir, key: &str, cert: &str) {
-    dir.openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    dir.openssl_p256_self_signed_with(
         key,
-        "-out",
         cert,
-        "-days",
-        "2",
-        "-subj",
-        "/O=Errors/CN=Errors CA",
-    ]);
+        &["-days", "2", "-subj", "/O=Errors/CN=Errors CA"],
+    );
 }
 
 /// Sets up a CA and a CSR, then runs `sign` (an expression using `ca` and `csr`).

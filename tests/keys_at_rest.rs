@@ -16,15 +16,7 @@ fn keys_openssl_encrypts_are_read_with_the_runs_passphrase() {
     let dir = Dir::new();
     let pass = with_pass(&dir);
     let passin = format!("file:{pass}");
-    dir.openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-384",
-        "-out",
-        "plain.pem",
-    ]);
+    dir.openssl_ec_key("P-384", "plain.pem");
     dir.openssl(&["genrsa", "-out", "rsa.pem", "2048"]);
     for (out, input, extra) in [
         ("aes256.pem", "plain.pem", vec!["-v2", "aes-256-cbc"]),

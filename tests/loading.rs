@@ -98,18 +98,7 @@ fn keys_pkirun_cannot_use_are_named_as_what_they_are() {
             "2048",
         ],
     );
-    openssl(
-        &dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "plain.pem",
-        ],
-    );
+    dir.openssl_ec_key("P-256", "plain.pem");
     openssl(
         &dir,
         &[
@@ -154,30 +143,8 @@ fn keys_pkirun_cannot_use_are_named_as_what_they_are() {
 #[test]
 fn two_different_keys_in_one_file_are_refused_one_key_twice_is_one_key() {
     let dir = Dir::new();
-    openssl(
-        &dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "a.pem",
-        ],
-    );
-    openssl(
-        &dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "b.pem",
-        ],
-    );
+    dir.openssl_ec_key("P-256", "a.pem");
+    dir.openssl_ec_key("P-256", "b.pem");
     openssl(&dir, &["ec", "-in", "a.pem", "-out", "a-sec1.pem"]);
     let text = |f: &str| dir.read(f);
     dir.create("two.pem", format!("{}{}", text("a.pem"), text("b.pem")));

@@ -21,25 +21,17 @@ if "key" in made { write_key("new.key", made.key); }
 
 fn setup() -> Dir {
     let dir = Dir::new();
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    dir.openssl_p256_csr_with(
         "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
         "/C=DE/O=Acme/CN=www.example.test",
-        "-addext",
-        "subjectAltName=DNS:www.example.test,DNS:api.example.test,IP:10.0.0.7",
-        "-addext",
-        "1.3.6.1.4.1.55555.1=ASN1:UTF8String:custom value",
-    ]);
+        "leaf.csr",
+        &[
+            "-addext",
+            "subjectAltName=DNS:www.example.test,DNS:api.example.test,IP:10.0.0.7",
+            "-addext",
+            "1.3.6.1.4.1.55555.1=ASN1:UTF8String:custom value",
+        ],
+    );
     dir.run_script(SETUP, &[]).success();
     dir
 }

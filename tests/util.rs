@@ -133,7 +133,12 @@ impl Dir {
 
     /// Makes a P-256 key and a CSR for `subject` with `openssl req -new -newkey ec`.
     pub fn openssl_p256_csr(&self, key: &str, subject: &str, csr: &str) {
-        self.openssl(&[
+        self.openssl_p256_csr_with(key, subject, csr, &[]);
+    }
+
+    /// [`Dir::openssl_p256_csr`] with more `openssl req` arguments (`-addext ...`).
+    pub fn openssl_p256_csr_with(&self, key: &str, subject: &str, csr: &str, extra: &[&str]) {
+        let mut args = vec![
             "req",
             "-new",
             "-newkey",
@@ -147,13 +152,35 @@ impl Dir {
             subject,
             "-out",
             csr,
+        ];
+        args.extend_from_slice(extra);
+        self.openssl(&args);
+    }
+
+    /// Makes an EC private key on `curve` (`P-256`, `P-384`) with `openssl genpkey`.
+    pub fn openssl_ec_key(&self, curve: &str, out: &str) {
+        let curve = format!("ec_paramgen_curve:{curve}");
+        self.openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            &curve,
+            "-out",
+            out,
         ]);
     }
 
     /// Makes a P-256 key and a self-signed certificate for `subject`, valid 10 days, with
     /// `openssl req -x509 -newkey ec`.
     pub fn openssl_p256_self_signed(&self, key: &str, cert: &str, subject: &str) {
-        self.openssl(&[
+        self.openssl_p256_self_signed_with(key, cert, &["-subj", subject, "-days", "10"]);
+    }
+
+    /// `openssl req -x509 -newkey ec` (P-256, no passphrase) writing `key` and `cert`, with
+    /// the rest of the arguments (`-subj`, `-days`, `-config`, `-addext`...) given.
+    pub fn openssl_p256_self_signed_with(&self, key: &str, cert: &str, extra: &[&str]) {
+        let mut args = vec![
             "req",
             "-x509",
             "-newkey",
@@ -165,11 +192,9 @@ impl Dir {
             key,
             "-out",
             cert,
-            "-subj",
-            subject,
-            "-days",
-            "10",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        self.openssl(&args);
     }
 
     /// Runs openssl in this directory and returns stdout; panics with everything on failure.
