@@ -5,7 +5,6 @@
 use std::time::{Duration, SystemTime};
 
 use const_oid::AssociatedOid;
-use der::Decode;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::SubjectAltName;
 
@@ -462,10 +461,7 @@ impl Ca {
     ) -> Result<Signed> {
         let subject = apply_policy(csr.subject()?, &profile.policy, &self.subject)?;
         let sans = copied_sans(profile, policy::requested_sans(csr.extensions())?);
-        let csr_signature = x509_cert::request::CertReq::from_der(csr.der())
-            .map_err(|e| Error::InvalidCsr(e.to_string()))?
-            .algorithm
-            .oid;
+        let csr_signature = csr.signature_algorithm_oid();
         self.certify(
             Request {
                 subject: &subject,

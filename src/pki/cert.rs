@@ -34,32 +34,84 @@ impl PartialEq for Certificate {
     }
 }
 
+/// The version number a certificate's `[0]` field holds when it is not 0, 1 or 2.
+fn version_outside_x509(der: &[u8]) -> Option<u64> {
+    let tbs = super::tlv::contents(super::tlv::contents(der)?)?;
+    if tbs.first() != Some(&0xa0) {
+        return None;
+    }
+    let integer = super::tlv::contents(super::tlv::contents(tbs)?)?;
+    let value = integer
+        .iter()
+        .take(8)
+        .fold(0u64, |v, b| (v << 8) | u64::from(*b));
+    (value > 2).then_some(value)
+}
+
 impl Certificate {
     /// Parses DER.
     ///
     /// # Errors
     /// Undecodable DER.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        match x509_cert::Certificate::from_der(der) {
-            Ok(parsed) => Ok(Certificate {
+        let error = match x509_cert::Certificate::from_der(der) {
+            Ok(parsed) => {
+                return Ok(Certificate {
+                    der: der.to_vec(),
+                    parsed,
+                    early: None,
+                });
+            }
+            Err(e) => Error::InvalidCertificate(e.to_string()),
+        };
+        // Two valid encodings the DER crate will not read are read from a mended copy; the
+        // certificate keeps its own bytes, over which its issuer signed:
+        // - lengths in a longer form than needed (BER, which OpenSSL accepts);
+        let minimal = super::tlv::with_minimal_lengths(der);
+        let readable = minimal.as_deref().unwrap_or(der);
+        if minimal.is_some()
+            && let Ok(parsed) = x509_cert::Certificate::from_der(readable)
+        {
+            return Ok(Certificate {
                 der: der.to_vec(),
                 parsed,
                 early: None,
-            }),
-            Err(e) => {
-                // A date before 1970 (UTCTime 50-69 is 1950-1969) is valid X.509 that the DER
-                // crate's time type cannot hold: read a copy with 1970 there, keep the real dates.
-                let error = Error::InvalidCertificate(e.to_string());
-                let (patched, times) = super::early_dates::patch(der).ok_or(error)?;
-                let parsed = x509_cert::Certificate::from_der(&patched)
-                    .map_err(|e| Error::InvalidCertificate(e.to_string()))?;
-                Ok(Certificate {
-                    der: der.to_vec(),
-                    parsed,
-                    early: Some(times),
-                })
-            }
+            });
         }
+        // - a date before 1970 (UTCTime 50-69 is 1950-1969), which the DER crate's time type
+        //   cannot hold: read with 1970 there, the real dates kept apart.
+        let (patched, times) = super::early_dates::patch(readable).ok_or_else(|| {
+            // Say what is wrong where the decoder's words would not (`malformed ASN.1 DER value
+            // for INTEGER`): a BER encoding, or a version X.509 does not have.
+            if let Some(what) = super::tlv::first_non_der(der) {
+                Error::InvalidCertificate(format!(
+                    "not DER: {what} (certificates are DER, RFC 5280 4.1; OpenSSL also reads BER)"
+                ))
+            } else if let Some(version) = version_outside_x509(der) {
+                Error::InvalidCertificate(format!(
+                    "version field {version} is not v1, v2 or v3 (0, 1 or 2)"
+                ))
+            } else {
+                error
+            }
+        })?;
+        let parsed = x509_cert::Certificate::from_der(&patched)
+            .map_err(|e| Error::InvalidCertificate(e.to_string()))?;
+        Ok(Certificate {
+            der: der.to_vec(),
+            parsed,
+            early: Some(times),
+        })
+    }
+
+    /// Whether `der` is laid out as a certificate (a SEQUENCE holding a SEQUENCE whose first
+    /// element is the `[0]` version or a serial number), to tell a damaged certificate from
+    /// other DER input.
+    #[must_use]
+    pub(crate) fn looks_like_one(der: &[u8]) -> bool {
+        super::tlv::contents(der)
+            .and_then(super::tlv::contents)
+            .is_some_and(|tbs| tbs.first() == Some(&0xa0))
     }
 
     /// Parses the first certificate of PEM text (or of DER input).
@@ -239,7 +291,7 @@ impl Certificate {
     pub(crate) fn signed_parts(&self) -> Option<(SignatureAlgorithm, Vec<u8>, &[u8])> {
         let alg = SignatureAlgorithm::from_oid(self.parsed.signature_algorithm().oid)?;
         // The bytes the issuer signed, as they stand in the certificate.
-        let tbs = super::tlv::raw_tbs(&self.der)?.to_vec();
+        let tbs = super::tlv::signed_part(&self.der)?.to_vec();
         Some((alg, tbs, self.parsed.signature().as_bytes()?))
     }
 

@@ -77,6 +77,7 @@ impl CsrParams {
 #[derive(Debug, Clone)]
 pub struct Csr {
     der: Vec<u8>,
+    signature_oid: const_oid::ObjectIdentifier,
     subject_der: Vec<u8>,
     spki_der: Vec<u8>,
     extensions: Vec<Extension>,
@@ -126,7 +127,14 @@ impl Csr {
 
     fn parse(der: &[u8], verify: bool) -> Result<Self> {
         let bad = |e: &dyn std::fmt::Display| Error::InvalidCsr(e.to_string());
-        let req = CertReq::from_der(der).map_err(|e| bad(&e))?;
+        // A request with lengths in a longer form than needed (BER, which OpenSSL accepts) is
+        // read from a copy with minimal ones; its signature is checked over its own bytes.
+        let req = match CertReq::from_der(der) {
+            Ok(req) => req,
+            Err(e) => super::tlv::with_minimal_lengths(der)
+                .and_then(|copy| CertReq::from_der(&copy).ok())
+                .ok_or_else(|| bad(&e))?,
+        };
         let spki_der = req.info.public_key.to_der()?;
         let alg = SignatureAlgorithm::from_oid(req.algorithm.oid).ok_or_else(|| {
             Error::InvalidCsr(format!(
@@ -139,7 +147,8 @@ impl Csr {
             .signature
             .as_bytes()
             .ok_or_else(|| Error::InvalidCsr("signature has unused bits".into()))?;
-        if verify && !public.verify(alg, &req.info.to_der()?, sig) {
+        let signed = super::tlv::signed_part(der).ok_or_else(|| bad(&"no request info"))?;
+        if verify && !public.verify(alg, signed, sig) {
             return Err(Error::BadCsrSignature);
         }
         let mut extensions = Vec::new();
@@ -153,6 +162,7 @@ impl Csr {
         }
         Ok(Csr {
             der: der.to_vec(),
+            signature_oid: req.algorithm.oid,
             subject_der: req.info.subject.to_der()?,
             spki_der,
             extensions,
@@ -186,6 +196,12 @@ impl Csr {
     #[must_use]
     pub fn pem(&self) -> String {
         pem::encode("CERTIFICATE REQUEST", &self.der)
+    }
+
+    /// The OID of the algorithm the request is self-signed with.
+    #[must_use]
+    pub fn signature_algorithm_oid(&self) -> const_oid::ObjectIdentifier {
+        self.signature_oid
     }
 
     /// The requested subject's exact DER.

@@ -2,7 +2,7 @@
 //! GeneralizedTime may hold any year, but the DER crate's time type starts at 1970; such a
 //! certificate is read from a copy whose validity dates are set to 1970, its real dates kept
 //! apart. The signature is checked over the certificate's own bytes
-//! ([`super::tlv::raw_tbs`]).
+//! ([`super::tlv::signed_part`]).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -177,6 +177,29 @@ impl Key {
         })
     }
 
+    /// Why DER laid out as a private key (PKCS#8, SEC1 or PKCS#1, told apart by the types of
+    /// its first fields) does not load; `None` when it is not laid out as one, or loads.
+    #[must_use]
+    pub(crate) fn why_not(der: &[u8]) -> Option<Error> {
+        let body = super::tlv::contents(der)?;
+        let tags: Vec<u8> = super::tlv::children(body)?
+            .iter()
+            .take(3)
+            .map(|(at, _)| body[*at])
+            .collect();
+        let (format, error) = match tags.as_slice() {
+            [0x02, 0x30, 0x04, ..] => ("PKCS#8", Self::from_pkcs8_der(der).err()?),
+            [0x02, 0x04, ..] => ("SEC1", Self::from_sec1_der(der).err()?),
+            [0x02, 0x02, 0x02, ..] => ("PKCS#1", Self::from_pkcs1_der(der).err()?),
+            _ => return None,
+        };
+        // The decoder's words (`malformed ASN.1 DER value for BIT STRING`) say less.
+        Some(match super::tlv::first_non_der(der) {
+            Some(what) => invalid(format, format!("not DER: {what}")),
+            None => error,
+        })
+    }
+
     /// Loads a PKCS#8 `PrivateKeyInfo` (RSA or EC P-256/P-384).
     ///
     /// # Errors

@@ -80,6 +80,10 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
                     der.truncate(super::tlv::first_len(&der).unwrap_or(der.len()));
                     "CERTIFICATE".to_string()
                 }
+                "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" if !legacy_encrypted => {
+                    der = minimal_key_lengths(der);
+                    label
+                }
                 _ => label,
             };
             PemBlock {
@@ -96,26 +100,45 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>> {
 /// give it).
 fn der_block(der: &[u8]) -> Result<PemBlock> {
     use der::Decode as _;
-    let label = if x509_cert::Certificate::from_der(der).is_ok() {
+    // BER lengths (longer than needed) are read as the certificate and request loaders read them.
+    let minimal = super::tlv::with_minimal_lengths(der);
+    let readable = minimal.as_deref().unwrap_or(der);
+    let label = if super::cert::Certificate::from_der(der).is_ok() {
         "CERTIFICATE"
-    } else if x509_cert::request::CertReq::from_der(der).is_ok() {
+    } else if x509_cert::request::CertReq::from_der(readable).is_ok() {
         "CERTIFICATE REQUEST"
     } else if x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der)
         .is_ok()
     {
         "X509 CRL"
-    } else if pkcs8::PrivateKeyInfoRef::from_der(der).is_ok() {
+    } else if pkcs8::PrivateKeyInfoRef::from_der(readable).is_ok() {
         "PRIVATE KEY"
-    } else if sec1::EcPrivateKey::from_der(der).is_ok() {
+    } else if sec1::EcPrivateKey::from_der(readable).is_ok() {
         "EC PRIVATE KEY"
-    } else if rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(der)
+    } else if rsa::pkcs1::DecodeRsaPrivateKey::from_pkcs1_der(readable)
         .is_ok_and(|_: rsa::PrivateKey| true)
     {
         "RSA PRIVATE KEY"
+    } else if super::cert::Certificate::looks_like_one(der) {
+        // A damaged certificate: the certificate loader's reason says more than "not DER".
+        return Err(super::cert::Certificate::from_der(der)
+            .err()
+            .unwrap_or_else(|| {
+                Error::InvalidCertificate("the data does not decode as a certificate".into())
+            }));
+    } else if let Some(error) = super::key::Key::why_not(readable) {
+        return Err(error);
     } else {
         return Err(Error::Pem(
             "binary input that is not a DER certificate, request, CRL or private key".into(),
         ));
+    };
+    // A key has no signature over its bytes: its DER form serves. Certificates and requests
+    // keep theirs.
+    let der = if label.ends_with("PRIVATE KEY") {
+        readable
+    } else {
+        der
     };
     Ok(PemBlock {
         label: label.into(),
@@ -123,6 +146,12 @@ fn der_block(der: &[u8]) -> Result<PemBlock> {
         legacy_encrypted: false,
         dek_info: None,
     })
+}
+
+/// A key's DER with lengths in their shortest form, when it had longer ones (BER, which OpenSSL
+/// reads): the key decoders take DER only, and a key has no signature over its bytes to keep.
+fn minimal_key_lengths(der: Vec<u8>) -> Vec<u8> {
+    super::tlv::with_minimal_lengths(&der).unwrap_or(der)
 }
 
 /// Returns the DER of the first block labelled `label`.

@@ -245,12 +245,22 @@ pub fn inspect_cert_der(der: &[u8]) -> Result<CertInfo> {
 /// [`Error::InvalidCsr`] if the DER is not a CSR (or has trailing bytes). A signature that
 /// does not verify is not an error: see [`CsrInfo::signature_valid`].
 pub fn inspect_csr_der(der: &[u8]) -> Result<CsrInfo> {
-    let csr: X509CertificationRequest<'_> = parse_whole(der, "the request", Error::InvalidCsr)?;
+    let mended;
+    let csr: X509CertificationRequest<'_> = match parse_whole(der, "the request", Error::InvalidCsr)
+    {
+        Ok(csr) => csr,
+        Err(error) => {
+            // An attribute with no value (a challengePassword SET with nothing in it) is read by
+            // OpenSSL and by `load_csr` but not by the parser: inspect a copy without it.
+            mended = without_empty_attributes(der).ok_or(error)?;
+            parse_whole(&mended, "the request", Error::InvalidCsr)?
+        }
+    };
     let info = &csr.certification_request_info;
     let signature_valid = verify_signature(
         info.subject_pki.raw,
         &csr.signature_algorithm,
-        info.raw,
+        super::tlv::signed_part(der).unwrap_or(info.raw),
         &csr.signature_value.data,
     )
     .unwrap_or(false);
@@ -270,6 +280,38 @@ pub fn inspect_csr_der(der: &[u8]) -> Result<CsrInfo> {
         summary: ext.summary,
         extensions: ext.list,
     })
+}
+
+/// A copy of a request's DER without the attributes that have no value (`SET {}`), or `None`
+/// when it has none or is not laid out as a request.
+fn without_empty_attributes(der: &[u8]) -> Option<Vec<u8>> {
+    use super::tlv::{children, contents, wrap};
+    let body = contents(der)?; // info, algorithm, signature
+    let (info_at, info_len) = *children(body)?.first()?;
+    let info_body = contents(&body[info_at..info_at + info_len])?; // version, subject, key, [0]
+    let (attrs_at, attrs_len) = *children(info_body)?.get(3)?;
+    let attrs = &info_body[attrs_at..attrs_at + attrs_len];
+    if attrs[0] != 0xa0 {
+        return None;
+    }
+    let attrs_body = contents(attrs)?;
+    let mut kept = Vec::new();
+    for (at, len) in children(attrs_body)? {
+        let attr = &attrs_body[at..at + len]; // SEQUENCE { type, SET OF value }
+        let attr_body = contents(attr)?;
+        let (set_at, set_len) = *children(attr_body)?.get(1)?;
+        if set_len != 2 || attr_body[set_at] != 0x31 {
+            kept.extend_from_slice(attr);
+        }
+    }
+    if kept.len() == attrs_body.len() {
+        return None;
+    }
+    let mut new_info = info_body[..attrs_at].to_vec();
+    new_info.extend(wrap(0xa0, &kept));
+    let mut new_body = wrap(0x30, &new_info);
+    new_body.extend_from_slice(&body[info_at + info_len..]);
+    Some(wrap(0x30, &new_body))
 }
 
 /// The name `known` gives an OID (openssl's, as the tables in this module hold them), else its
