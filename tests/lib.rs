@@ -25,5 +25,6 @@ mod output;
 mod pkcs12;
 mod policy;
 mod readme;
+mod records;
 mod renew;
 mod verify;

@@ -27,6 +27,10 @@ pub struct ManifestEntry {
     /// Key path, when the batch made the key.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key: Option<String>,
+    /// The serial and `index.txt` line to record when the batch's CA keeps a database; not
+    /// part of the manifest.
+    #[serde(skip)]
+    pub record: Option<(crate::pki::Serial, String)>,
 }
 
 /// An open manifest (append mode). The file is created with its first durable entries.

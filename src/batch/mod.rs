@@ -6,6 +6,7 @@
 //! long the batch; each chunk's files are written atomically, made durable with one `syncfs`,
 //! and only then recorded in the manifest.
 
+mod database;
 mod inventory;
 mod kept;
 mod manifest;
@@ -20,6 +21,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+pub use database::IndexLog;
 pub use inventory::{
     InventoryFormat, RawSpec, SpecDefaults, SpecStream, read_inventory, split_list,
 };
@@ -75,6 +77,14 @@ pub enum Error {
         path: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The CA's database could not be read or written.
+    #[error("`{path}`: {message}")]
+    Database {
+        /// index.txt's path.
+        path: String,
+        /// What went wrong.
+        message: String,
     },
     /// The manifest could not be read or written.
     #[error("manifest `{path}`: {message}")]
@@ -360,6 +370,20 @@ fn entry_for(
         sha256: cert.fingerprint_sha256(),
         cert: cert_path.to_string(),
         key: key_path.map(str::to_string),
+        record: None,
+    }
+}
+
+/// Where a batch records what it made: the manifest and the CA's database, each optional.
+struct Records {
+    manifest: Option<Manifest>,
+    index: Option<IndexLog>,
+}
+
+impl Records {
+    /// Ends the run's records: the database's `serial` file is brought up to date.
+    fn finish(&self, ws: &Workspace) -> Result<()> {
+        self.index.as_ref().map_or(Ok(()), |index| index.finish(ws))
     }
 }
 
@@ -377,6 +401,8 @@ struct Run<'a> {
     keys: OutputDir,
     /// The batch's Ctrl-C flag.
     interrupt: Option<&'a AtomicBool>,
+    /// The serials in the CA's database when the run started, when it keeps one.
+    in_database: Option<HashSet<crate::pki::Serial>>,
 }
 
 impl<'a> Run<'a> {
@@ -386,12 +412,17 @@ impl<'a> Run<'a> {
         batch: &Batch<'a>,
         opts: &'a BatchOptions,
         layout: &Layout,
-    ) -> Result<(Self, Option<Manifest>, rayon::ThreadPool)> {
+    ) -> Result<(Self, Records, rayon::ThreadPool)> {
         cleanup_stale_temps(batch.ws, layout, opts.manifest.as_deref())?;
         let mut manifest = opts
             .manifest
             .as_deref()
             .map(|p| Manifest::open(batch.ws, p))
+            .transpose()?;
+        let index = opts
+            .database
+            .as_deref()
+            .map(|dir| IndexLog::open(batch.ws, dir))
             .transpose()?;
         let certs = OutputDir::new(batch.ws, &layout.cert)?;
         let run = Run {
@@ -407,8 +438,45 @@ impl<'a> Run<'a> {
             keys: certs.sibling(batch.ws, &layout.key)?,
             certs,
             interrupt: batch.interrupt,
+            in_database: index.as_ref().map(IndexLog::serials),
         };
-        Ok((run, manifest, pool(opts.threads)?))
+        Ok((run, Records { manifest, index }, pool(opts.threads)?))
+    }
+
+    /// The manifest entry of a certificate, with its index.txt line when the CA keeps a
+    /// database.
+    fn entry(
+        &self,
+        name: &str,
+        cert: &Certificate,
+        cert_path: &str,
+        key_path: Option<&str>,
+    ) -> Result<ManifestEntry> {
+        let mut entry = entry_for(name, cert, cert_path, key_path);
+        if self.in_database.is_some() {
+            let serial = crate::pki::Serial::from_bytes(cert.serial());
+            entry.record = Some((serial, IndexLog::line_for(cert)?));
+        }
+        Ok(entry)
+    }
+
+    /// The entry of a certificate a re-run keeps, when the manifest or the database lacks it.
+    fn kept_entry(
+        &self,
+        name: &str,
+        cert: &Certificate,
+        cert_path: &str,
+        key_path: Option<&str>,
+    ) -> Result<Option<ManifestEntry>> {
+        let in_manifest = self.recorded.contains(&key128(name.as_bytes()));
+        let in_database = self
+            .in_database
+            .as_ref()
+            .is_none_or(|serials| serials.contains(&crate::pki::Serial::from_bytes(cert.serial())));
+        if in_manifest && in_database {
+            return Ok(None);
+        }
+        self.entry(name, cert, cert_path, key_path).map(Some)
     }
 
     /// The next serial of this batch: `run id (4 bytes) | counter (4 bytes) | random (8 bytes)`.
@@ -471,14 +539,8 @@ impl<'a> Run<'a> {
             name: name.clone(),
             source,
         };
-        let entry = |cert: &Certificate| {
-            entry_for(
-                name,
-                cert,
-                &layout.cert_path(name),
-                Some(&layout.key_path(name)),
-            )
-        };
+        let (cert_path, key_path) = (layout.cert_path(name), layout.key_path(name));
+        let entry = |cert: &Certificate| self.entry(name, cert, &cert_path, Some(&key_path));
         let kept = |path: String, reason: String| Error::Kept { path, reason };
         if cert_exists && !force {
             // Every file a re-run keeps is read and checked, recorded or not.
@@ -494,10 +556,12 @@ impl<'a> Run<'a> {
             let cert = kept::check_pair(self.ca, spec, &cert_dir.read(&cert_file)?, None)
                 .map_err(|r| kept(layout.cert_path(name), r))?;
             kept::check_key(&cert, &key_pem).map_err(|r| kept(layout.key_path(name), r))?;
-            if self.recorded.contains(&key128(name.as_bytes())) {
-                return Ok(Outcome::Skipped(None));
-            }
-            return Ok(Outcome::Skipped(Some(entry(&cert))));
+            return Ok(Outcome::Skipped(self.kept_entry(
+                name,
+                &cert,
+                &cert_path,
+                Some(&key_path),
+            )?));
         }
         let cert_opts = WriteOptions {
             mode: Some(0o644),
@@ -510,7 +574,7 @@ impl<'a> Run<'a> {
                 .map_err(|e| kept(layout.key_path(name), format!("key does not parse: {e}")))?;
             let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
             cert_dir.write(&cert_file, cert.pem().as_bytes(), cert_opts)?;
-            return Ok(Outcome::Issued(entry(&cert)));
+            return Ok(Outcome::Issued(entry(&cert)?));
         }
         let key = Key::generate(spec.key).map_err(pki)?;
         let cert = self.issue_unique(name, key.public_key_der(), spec, profile)?;
@@ -531,7 +595,7 @@ impl<'a> Run<'a> {
             file: cert_file,
             pem: cert.pem(),
             opts: cert_opts,
-            entry: entry(&cert),
+            entry: entry(&cert)?,
         }))
     }
 }
@@ -547,7 +611,7 @@ fn run_chunks<'r, T: Sync + Send>(
     run: &Run<'_>,
     pool: &rayon::ThreadPool,
     items: impl Iterator<Item = Result<T>>,
-    manifest: &mut Option<Manifest>,
+    records: &mut Records,
     progress: &dyn Progress,
     work: impl Fn(&T) -> Result<Outcome<'r>> + Sync,
 ) -> Result<Summary> {
@@ -561,7 +625,7 @@ fn run_chunks<'r, T: Sync + Send>(
         let (tx, rx) = std::sync::mpsc::sync_channel::<(bool, Vec<ManifestEntry>)>(PENDING);
         let ws = run.ws;
         let writer_error = &writer_error;
-        let manifest = &mut *manifest;
+        let Records { manifest, index } = records;
         scope.spawn(move || {
             while let Ok(first) = rx.recv() {
                 let mut wrote = first.0;
@@ -576,6 +640,11 @@ fn run_chunks<'r, T: Sync + Send>(
                     }
                     if let Some(m) = manifest.as_mut() {
                         m.append(ws, &entries)?;
+                    }
+                    if let Some(index) = index.as_mut() {
+                        let lines: Vec<_> =
+                            entries.iter().filter_map(|e| e.record.clone()).collect();
+                        index.append(ws, &lines)?;
                     }
                     Ok(())
                 })();
@@ -808,17 +877,18 @@ where
         total += 1;
     }
     drop(check);
-    let (run, mut manifest, pool) = Run::start(batch, &opts.run, layout)?;
+    let (run, mut records, pool) = Run::start(batch, &opts.run, layout)?;
     progress.start(total as u64);
     let result = run_chunks(
         &run,
         &pool,
         specs().map(|r| r.map(|(_, s)| s)),
-        &mut manifest,
+        &mut records,
         progress,
         |spec: &BatchSpec| run.issue_one(spec, layout, profiles),
     );
     progress.finish();
+    records.finish(batch.ws)?;
     let mut summary = result?;
     summary.seconds = started.elapsed().as_secs_f64();
     stopped_or(summary, total, opts.run.manifest.as_deref())
@@ -905,7 +975,7 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
             .enumerate()
             .map(|(i, c)| (i + 1, c.name.as_str())),
     )?;
-    let (run, mut manifest, pool) = Run::start(batch, &opts.run, &layout)?;
+    let (run, mut records, pool) = Run::start(batch, &opts.run, &layout)?;
     progress.start(csrs.len() as u64);
     let work = |item: &CsrItem| -> Result<Outcome<'_>> {
         let cert_path = layout.cert_path(&item.name);
@@ -916,13 +986,13 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
             source,
         };
         if run.certs.exists(&dir, &file)? && !ws.force() {
-            if run.recorded.contains(&key128(item.name.as_bytes())) {
+            if run.recorded.contains(&key128(item.name.as_bytes())) && run.in_database.is_none() {
                 return Ok(Outcome::Skipped(None));
             }
             let cert = Certificate::from_pem(&dir.read(&file)?).map_err(pki)?;
-            return Ok(Outcome::Skipped(Some(entry_for(
-                &item.name, &cert, &cert_path, None,
-            ))));
+            return Ok(Outcome::Skipped(
+                run.kept_entry(&item.name, &cert, &cert_path, None)?,
+            ));
         }
         let reject = |reason: String| {
             Outcome::Rejected(Rejection {
@@ -951,19 +1021,20 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
                 overwrite: ws.force(),
             },
         )?;
-        Ok(Outcome::Issued(entry_for(
-            &item.name, &cert, &cert_path, None,
-        )))
+        Ok(Outcome::Issued(
+            run.entry(&item.name, &cert, &cert_path, None)?,
+        ))
     };
     let result = run_chunks(
         &run,
         &pool,
         csrs.iter().cloned().map(Ok),
-        &mut manifest,
+        &mut records,
         progress,
         work,
     );
     progress.finish();
+    records.finish(ws)?;
     let mut summary = result?;
     summary.seconds = started.elapsed().as_secs_f64();
     if let Some(report) = &opts.report {

@@ -59,6 +59,9 @@ pub struct BatchOptions {
     pub key_mode: u32,
     /// Key file format.
     pub key_format: KeyFormat,
+    /// The CA's database directory (`index.txt`), in which every certificate the batch
+    /// issues is recorded once its files are durable; or none.
+    pub database: Option<String>,
 }
 
 impl Default for BatchOptions {
@@ -68,6 +71,7 @@ impl Default for BatchOptions {
             manifest: None,
             key_mode: 0o400,
             key_format: KeyFormat::Pkcs8,
+            database: None,
         }
     }
 }

@@ -84,6 +84,9 @@ pub struct Ctx {
     notes: notes::Notes,
     /// The run's Ctrl-C flag, which batches watch too.
     interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The CAs whose issuance databases record what they sign (`ca.use_database(dir)`): the
+    /// CA certificate and the database directory.
+    databases: std::sync::Mutex<Vec<(crate::pki::Certificate, String)>>,
 }
 
 /// What adds one area's functions (and property getters) to an engine.
@@ -124,6 +127,7 @@ impl Ctx {
             rekey: opts.rekey,
             notes: notes::Notes::default(),
             interrupt: opts.interrupt.clone(),
+            databases: std::sync::Mutex::default(),
         }
     }
 

@@ -59,7 +59,8 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
 
 /// `ca.issue_batch(specs, opts)`.
 fn issue_batch(ctx: &Ctx, ca: &Ca, specs: Dynamic, opts: &Map) -> FnResult<Map> {
-    let options = issue_options(ctx, opts)?;
+    let mut options = issue_options(ctx, opts)?;
+    options.run.database = super::revocation::database_of(ctx, ca)?;
     let specs = spec_source(specs)?;
     let bar = Bar::new(ctx.quiet);
     let summary = batch::issue_batch(&run(ctx, ca, &bar), specs, &options).map_err(batch_error)?;
@@ -90,7 +91,8 @@ fn batch_error(e: batch::Error) -> Box<rhai::EvalAltResult> {
 
 /// `ca.sign_batch(csrs, opts)`: fails, after signing the rest, when a CSR was refused.
 fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> FnResult<Map> {
-    let options = sign_options(ctx, opts)?;
+    let mut options = sign_options(ctx, opts)?;
+    options.run.database = super::revocation::database_of(ctx, ca)?;
     let csrs = csr_source(&csrs)?;
     let bar = Bar::new(ctx.quiet);
     let summary = batch::sign_batch(&run(ctx, ca, &bar), &csrs, &options).map_err(batch_error)?;
@@ -132,6 +134,7 @@ fn issue_options(ctx: &Ctx, opts: &Map) -> FnResult<IssueOptions> {
             manifest: convert::opt_string(opts, "manifest")?,
             key_mode: mode_option(opts, 0o400)?,
             key_format: key_format_option(opts)?,
+            database: None,
         },
         key,
         profile,

@@ -20,10 +20,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         move |path: &str| load_cert(&c, path));
     func!(engine, ctx => c, "write_cert", ["path: &str", "cert: Cert", "()"],
         "Writes a certificate as PEM (mode 0644), atomically; refuses to overwrite.",
-        move |path: &str, cert: Certificate| write_text(&c, path, &cert.pem(), &Map::new()));
+        move |path: &str, cert: Certificate| write_recorded(&c, path, &cert.pem(), &Map::new(), &[&cert]));
     func!(engine, ctx => c, "write_cert", ["path: &str", "cert: Cert", "opts: Map", "()"],
         "Writes a certificate with options #{ mode: 0o644, overwrite: true }.",
-        move |path: &str, cert: Certificate, opts: Map| write_text(&c, path, &cert.pem(), &opts));
+        move |path: &str, cert: Certificate, opts: Map| write_recorded(&c, path, &cert.pem(), &opts, &[&cert]));
     func!(engine, ctx => c, "write_pair", ["key_path: &str", "key: Key", "cert_path: &str", "cert: Cert", "()"],
         "Writes a key (PKCS#8, 0400) and its certificate (0644) together: both or neither.",
         move |kp: &str, key: Key, cp: &str, cert: Certificate| {
@@ -92,10 +92,46 @@ fn write_pair(
         mode: Some(0o644),
         overwrite: key_write.overwrite,
     };
-    let group = [
+    let records = super::revocation::records_for(ctx, &[cert])?;
+    let mut group = vec![
         (key_path, key_pem.as_bytes(), key_write),
         (cert_path, cert_pem.as_bytes(), cert_write),
     ];
+    group.extend(
+        records
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_bytes(), RECORD)),
+    );
+    ctx.ws.write_all_or_nothing(&group).map_err(rt)
+}
+
+/// How a CA's database files are written beside a certificate: replaced, mode 0644.
+const RECORD: WriteOptions = WriteOptions {
+    mode: Some(0o644),
+    overwrite: true,
+};
+
+/// Writes `text` at `path` as `write_text` does, together with the database records of
+/// `certs` when a CA that signed them was given a database (`ca.use_database`): all or
+/// nothing.
+fn write_recorded(
+    ctx: &Ctx,
+    path: &str,
+    text: &str,
+    opts: &Map,
+    certs: &[&Certificate],
+) -> FnResult<()> {
+    let records = super::revocation::records_for(ctx, certs)?;
+    if records.is_empty() {
+        return write_text(ctx, path, text, opts);
+    }
+    let write = super::write_options::file_options("write", opts, 0o644).map_err(rt)?;
+    let mut group = vec![(path, text.as_bytes(), write)];
+    group.extend(
+        records
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_bytes(), RECORD)),
+    );
     ctx.ws.write_all_or_nothing(&group).map_err(rt)
 }
 
@@ -105,6 +141,7 @@ fn write_certs(ctx: &Ctx, path: &str, certs: Array, opts: &Map) -> FnResult<()> 
         return Err(format!("write_certs: `{path}`: no certificates given").into());
     }
     let mut text = String::new();
+    let mut parsed = Vec::with_capacity(certs.len());
     for (i, c) in certs.into_iter().enumerate() {
         let cert = c.try_cast::<Certificate>().ok_or_else(|| {
             format!(
@@ -113,6 +150,8 @@ fn write_certs(ctx: &Ctx, path: &str, certs: Array, opts: &Map) -> FnResult<()> 
             )
         })?;
         text.push_str(&cert.pem());
+        parsed.push(cert);
     }
-    write_text(ctx, path, &text, opts)
+    let refs: Vec<&Certificate> = parsed.iter().collect();
+    write_recorded(ctx, path, &text, opts, &refs)
 }

@@ -2,7 +2,8 @@
 //! keep it (`index.txt`, `index.txt.attr`, `crlnumber`), certificates recorded in it and revoked
 //! from it, and the CRLs made from it. The directory is named in every call, as `dir` is in an
 //! openssl `[ CA_default ]` section: `ca.record("ca", cert)`, `ca.revoke("ca", cert, "keyCompromise")`,
-//! `ca.crl("ca", #{ days: 30 })`.
+//! `ca.crl("ca", #{ days: 30 })`. With `ca.use_database("ca")` every certificate the CA signs
+//! is recorded when it is written, in the same all-or-nothing write as its file.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -23,6 +24,13 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         "Records a certificate the CA issued in DIR/index.txt (made if absent, with
         unique_subject = no as easy-rsa keeps it), in the format openssl ca reads and writes.",
         move |ca: Ca, dir: &str, cert: Certificate| record(&c, &ca, dir, &cert));
+    func!(engine, ctx => c, "use_database", ["ca: Ca", "dir: &str", "()"],
+        "From now on, every certificate this CA signed is recorded in DIR/index.txt (with
+        DIR/index.txt.attr and DIR/serial, the next serial, as openssl ca keeps them) when it is
+        written by write_cert, write_pair, write_certs or a batch, together with its file: both or
+        neither. A certificate already recorded is not recorded twice; one a re-run keeps
+        without writing it is recorded only if missing from the database when it is written.",
+        move |ca: Ca, dir: &str| use_database(&c, &ca, dir));
     func!(engine, ctx => c, "revoke", ["ca: Ca", "dir: &str", "cert_or_serial: Dynamic", "reason: &str", "()"],
         "Marks a certificate (or a hex serial) revoked in DIR/index.txt with an RFC 5280 reason:
         unspecified, keyCompromise, CACompromise, affiliationChanged, superseded,
@@ -56,6 +64,7 @@ struct Files {
     index: String,
     attr: String,
     crlnumber: String,
+    serial: String,
 }
 
 impl Files {
@@ -65,6 +74,7 @@ impl Files {
             index: format!("{dir}/index.txt"),
             attr: format!("{dir}/index.txt.attr"),
             crlnumber: format!("{dir}/crlnumber"),
+            serial: format!("{dir}/serial"),
         }
     }
 }
@@ -121,6 +131,77 @@ fn record(ctx: &Ctx, ca: &Ca, dir: &str, cert: &Certificate) -> FnResult<()> {
     db.record(cert)
         .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
     save_database(ctx, &files, &db)
+}
+
+/// `ca.use_database(dir)`: reads the database now (a damaged one is refused before anything is
+/// signed) and remembers the CA and the directory for the run.
+fn use_database(ctx: &Ctx, ca: &Ca, dir: &str) -> FnResult<()> {
+    load_database(ctx, &Files::of(dir))?;
+    let mut databases = ctx
+        .databases
+        .lock()
+        .map_err(|_| rt("use_database: the run's database list is unusable"))?;
+    databases.retain(|(cert, _)| cert.der() != ca.cert().der());
+    databases.push((ca.cert().clone(), dir.trim_end_matches('/').to_string()));
+    Ok(())
+}
+
+/// The database directory given to this CA with `use_database`, if any.
+pub(crate) fn database_of(ctx: &Ctx, ca: &Ca) -> FnResult<Option<String>> {
+    let databases = ctx
+        .databases
+        .lock()
+        .map_err(|_| rt("the run's database list is unusable"))?;
+    Ok(databases
+        .iter()
+        .find(|(cert, _)| cert.der() == ca.cert().der())
+        .map(|(_, dir)| dir.clone()))
+}
+
+/// The database files to write together with `certs`: for every CA given a database with
+/// `use_database` that signed some of them, its index.txt (and .attr, and serial) with those
+/// not yet recorded added. Empty when there is nothing to record.
+///
+/// # Errors
+/// An unreadable or damaged database, or a certificate it cannot take (a serial it holds for
+/// another certificate, a subject already valid under `unique_subject = yes`).
+pub(crate) fn records_for(ctx: &Ctx, certs: &[&Certificate]) -> FnResult<Vec<(String, String)>> {
+    let databases = ctx
+        .databases
+        .lock()
+        .map_err(|_| rt("the run's database list is unusable"))?
+        .clone();
+    let mut files_out = Vec::new();
+    for (ca_cert, dir) in &databases {
+        let ca_subject = ca_cert.subject_der().map_err(rt)?;
+        let signed: Vec<&&Certificate> = certs
+            .iter()
+            // Not the CA itself (a chain file ending with the root): openssl ca and easy-rsa
+            // keep a CA out of its own database.
+            .filter(|c| c.der() != ca_cert.der())
+            .filter(|c| c.issuer_der().is_ok_and(|i| i == ca_subject) && c.is_signed_by(ca_cert))
+            .collect();
+        if signed.is_empty() {
+            continue;
+        }
+        let files = Files::of(dir);
+        let mut db = load_database(ctx, &files)?;
+        let mut last = None;
+        for cert in signed {
+            let serial = Serial::from_bytes(cert.serial());
+            if db.get(&serial).is_some() {
+                continue;
+            }
+            db.record(cert)
+                .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+            last = Some(serial);
+        }
+        let Some(last) = last else { continue };
+        files_out.push((files.index, db.index_text()));
+        files_out.push((files.attr, db.attr_text()));
+        files_out.push((files.serial, last.next().file_text()));
+    }
+    Ok(files_out)
 }
 
 /// `ca.revoke(dir, cert_or_serial, reason)`.

@@ -1,0 +1,144 @@
+//! A CA's issuance database (`index.txt` as `openssl ca` keeps it) as a batch records in it:
+//! a line appended per certificate once its files are durable, in one write per group of
+//! chunks, and `serial` (the next serial) replaced at the end of the run. Appending keeps a
+//! batch of 100,000 certificates from rewriting a growing file once per chunk.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+
+use super::{Error, Result};
+use crate::pki::{Certificate, Database, Entry, Serial};
+use crate::workspace::{Workspace, WriteOptions, io_error};
+
+/// An open `DIR/index.txt`, appended to.
+#[derive(Debug)]
+pub struct IndexLog {
+    dir: String,
+    index: String,
+    serials: HashSet<Serial>,
+    file: Option<File>,
+    last: Option<Serial>,
+}
+
+impl IndexLog {
+    /// Reads `DIR/index.txt` (its serials, so a certificate is never recorded twice); a
+    /// missing file is created with the first record, with `index.txt.attr` saying
+    /// `unique_subject = no` as easy-rsa writes it.
+    ///
+    /// # Errors
+    /// An unreadable or damaged index.txt (named, with its line).
+    pub fn open(ws: &Workspace, dir: &str) -> Result<Self> {
+        let dir = dir.trim_end_matches('/').to_string();
+        let index = format!("{dir}/index.txt");
+        let mut serials = HashSet::new();
+        if ws.exists(&index)? {
+            let text = ws.read(&index)?;
+            let db = Database::from_index(&text, &index).map_err(|e| Error::Database {
+                path: index.clone(),
+                message: e.to_string(),
+            })?;
+            serials.extend(db.entries().iter().map(|e| e.serial().clone()));
+        }
+        Ok(IndexLog {
+            dir,
+            index,
+            serials,
+            file: None,
+            last: None,
+        })
+    }
+
+    /// The serials in the database when it was opened.
+    #[must_use]
+    pub fn serials(&self) -> HashSet<Serial> {
+        self.serials.clone()
+    }
+
+    /// The index.txt line of a certificate to record.
+    ///
+    /// # Errors
+    /// A subject the index cannot hold.
+    pub fn line_for(cert: &Certificate) -> Result<String> {
+        Entry::of_certificate(cert)
+            .map(|e| e.line())
+            .map_err(|e| Error::Database {
+                path: "index.txt".into(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Appends the lines of certificates whose files are durable, in one write, and syncs it.
+    /// A line whose serial is recorded already is left out.
+    ///
+    /// # Errors
+    /// I/O errors (a partial write is cut back to the last whole line).
+    pub fn append(&mut self, ws: &Workspace, lines: &[(Serial, String)]) -> Result<()> {
+        let mut buf = String::new();
+        for (serial, line) in lines {
+            if self.serials.insert(serial.clone()) {
+                buf.push_str(line);
+                if !line.ends_with('\n') {
+                    buf.push('\n');
+                }
+                self.last = Some(serial.clone());
+            }
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let err = |e: std::io::Error| Error::from(io_error("write", &self.index, e));
+        if self.file.is_none() && !ws.exists(&format!("{}/index.txt.attr", self.dir))? {
+            ws.write(
+                &format!("{}/index.txt.attr", self.dir),
+                b"unique_subject = no\n",
+                WriteOptions {
+                    mode: Some(0o644),
+                    overwrite: false,
+                },
+            )?;
+        }
+        let file = match &mut self.file {
+            Some(file) => file,
+            empty => {
+                let path = ws.resolve(&self.index)?;
+                let opened = OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&path)
+                    .map_err(err)?;
+                empty.insert(opened)
+            }
+        };
+        let before = file.metadata().map_err(err)?.len();
+        if let Err(e) = file
+            .write_all(buf.as_bytes())
+            .and_then(|()| file.sync_data())
+        {
+            let _ = file.set_len(before);
+            let _ = file.sync_data();
+            return Err(err(e));
+        }
+        Ok(())
+    }
+
+    /// Writes `DIR/serial` (the serial after the last one recorded, as openssl ca leaves it)
+    /// when this run recorded something.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn finish(&self, ws: &Workspace) -> Result<()> {
+        let Some(last) = &self.last else {
+            return Ok(());
+        };
+        ws.write(
+            &format!("{}/serial", self.dir),
+            last.next().file_text().as_bytes(),
+            WriteOptions {
+                mode: Some(0o644),
+                overwrite: true,
+            },
+        )?;
+        Ok(())
+    }
+}
