@@ -27,4 +27,5 @@ mod policy;
 mod readme;
 mod records;
 mod renew;
+mod site_ca;
 mod verify;

@@ -45,6 +45,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         own length), rekey: true (a new key of the same type, returned as `key`), clamp_to_ca: true }.
         Refused when it would outlive the CA (unless clamp_to_ca). Returns #{ cert, key (with rekey) }.",
         move |ca: &mut Ca, cert: Certificate, opts: Map| renew(&c, ca, &cert, &opts));
+    super::renewal::register(engine, ctx);
     engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
     engine.register_get("key", |ca: &mut Ca| ca.key().clone());
 }

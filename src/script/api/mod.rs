@@ -14,6 +14,7 @@ pub(super) mod inspect;
 pub(super) mod keys;
 pub(super) mod params;
 pub(super) mod pkcs12;
+pub(super) mod renewal;
 pub(super) mod rerun;
 pub(super) mod revocation;
 pub(super) mod system;

@@ -54,6 +54,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     engine.register_get("revoked", |crl: &mut Crl| -> FnResult<rhai::Array> {
         Ok(crl.revoked().map_err(rt)?.into_iter().map(|r| Dynamic::from(r.serial.to_hex())).collect())
     });
+    func!(engine, "expires_within", ["crl: Crl", "window: &str", "bool"],
+        "True when the CRL's nextUpdate is within WINDOW from now (\"7d\", \"12h\"), or past, or
+        absent: time to publish a new one before verifiers (nginx ssl_crl) refuse every client.",
+        |crl: &mut Crl, window: &str| crl_expires_within(crl, window));
     engine.register_get("number", |crl: &mut Crl| -> FnResult<String> {
         Ok(crl.number().map_err(rt)?.map(|n| n.to_hex()).unwrap_or_default())
     });
@@ -158,6 +162,15 @@ pub(crate) fn database_of(ctx: &Ctx, ca: &Ca) -> FnResult<Option<String>> {
         .map(|(_, dir)| dir.clone()))
 }
 
+/// The serials revoked in the database of this CA (`use_database`); empty without one.
+pub(crate) fn revoked_serials(ctx: &Ctx, ca: &Ca) -> FnResult<Vec<Serial>> {
+    let Some(dir) = database_of(ctx, ca)? else {
+        return Ok(Vec::new());
+    };
+    let db = load_database(ctx, &Files::of(&dir))?;
+    Ok(db.revoked().map(|e| e.serial().clone()).collect())
+}
+
 /// The database files to write together with `certs`: for every CA given a database with
 /// `use_database` that signed some of them, its index.txt (and .attr, and serial) with those
 /// not yet recorded added. Empty when there is nothing to record.
@@ -258,6 +271,16 @@ fn crl(ctx: &Ctx, ca: &Ca, dir: &str, opts: &Map) -> FnResult<Crl> {
         )
         .map_err(rt)?;
     Ok(crl)
+}
+
+/// `crl.expires_within(window)`.
+fn crl_expires_within(crl: &Crl, window: &str) -> FnResult<bool> {
+    let window = crate::pki::Validity::parse(window)
+        .map_err(|e| rt(format!("expires_within: {e}")))?
+        .duration();
+    Ok(crl
+        .next_update()
+        .is_none_or(|next| next <= SystemTime::now() + window))
 }
 
 /// `load_crl(path)`.
