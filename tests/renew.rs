@@ -149,8 +149,13 @@ if done.len() != 6 { throw `renewed ${done.len()}`; }"#,
         full,
         format!("{}{}", dir.read("out/n0.crt"), dir.read("ca/ca.crt"))
     );
-    // The renewals are recorded in the CA's database.
-    assert_eq!(dir.read("ca/index.txt").lines().count(), 6);
+    // The renewals are recorded in the CA's database, with the file each was written to.
+    let index = dir.read("ca/index.txt");
+    assert_eq!(index.lines().count(), 6);
+    assert!(
+        index.lines().any(|l| l.contains("\tout/n3.crt\t/CN=n3")),
+        "{index}"
+    );
     // Nothing is due any more: a second run renews nothing.
     let again = dir
         .run_script(
@@ -203,4 +208,49 @@ ca.renew_due(["other.crt"], #{ renew_within: "60d" });"#,
         )
         .failure();
     assert!(err.contains("`other.crt`: not signed by this CA"), "{err}");
+}
+
+/// Over a CA database: the files its valid entries name (pkirun records where it writes each
+/// certificate); a database openssl ca wrote (file column `unknown`) is refused with the way out.
+#[test]
+fn renew_due_over_an_index_renews_the_files_it_names() {
+    let dir = Dir::new();
+    dir.run_script(
+        r#"mkdir("ca"); mkdir("certs");
+let key = gen_key("ecdsa:384");
+let ca = new_ca(key, #{ subject: #{ CN: "Index CA" }, days: 3650 });
+write_pair("ca/ca.key", key, "ca/ca.crt", ca.cert);
+ca.use_database("ca");
+for name in ["a", "b"] {
+    let p = ca.issue(#{ key: "ecdsa:256", subject: #{ CN: name }, san: [name + ".example.test"], profile: "server", days: 10 });
+    write_pair("certs/" + name + ".key", p.key, "certs/" + name + ".crt", p.cert);
+}"#,
+        &[],
+    )
+    .success();
+    let run = dir
+        .run_script(
+            r#"let ca = load_ca("ca/ca.crt", "ca/ca.key");
+ca.use_database("ca");
+let done = ca.renew_due("ca/index.txt", #{ renew_within: "30d", days: 90 });
+if done.len() != 2 { throw `${done}`; }"#,
+            &[],
+        )
+        .success();
+    assert!(
+        run.stdout().contains("renewed `certs/a.crt`"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(dir.read("ca/index.txt").lines().count(), 4);
+    // What openssl ca writes names no files.
+    dir.create("ca/index.txt", "V\t300101000000Z\t\t01\tunknown\t/CN=a\n");
+    let err = dir
+        .run_script(
+            r#"let ca = load_ca("ca/ca.crt", "ca/ca.key");
+ca.renew_due("ca/index.txt", #{ renew_within: "30d" });"#,
+            &[],
+        )
+        .failure();
+    assert!(err.contains("names no certificate files"), "{err}");
 }

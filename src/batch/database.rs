@@ -55,13 +55,13 @@ impl IndexLog {
         self.serials.clone()
     }
 
-    /// The index.txt line of a certificate to record.
+    /// The index.txt line of a certificate to record, written at `path`.
     ///
     /// # Errors
     /// A subject the index cannot hold.
-    pub fn line_for(cert: &Certificate) -> Result<String> {
+    pub fn line_for(cert: &Certificate, path: &str) -> Result<String> {
         Entry::of_certificate(cert)
-            .map(|e| e.line())
+            .map(|e| e.with_file(path).line())
             .map_err(|e| Error::Database {
                 path: "index.txt".into(),
                 message: e.to_string(),

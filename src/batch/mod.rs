@@ -455,7 +455,7 @@ impl<'a> Run<'a> {
         let mut entry = entry_for(name, cert, cert_path, key_path);
         if self.in_database.is_some() {
             let serial = crate::pki::Serial::from_bytes(cert.serial());
-            entry.record = Some((serial, IndexLog::line_for(cert)?));
+            entry.record = Some((serial, IndexLog::line_for(cert, cert_path)?));
         }
         Ok(entry)
     }

@@ -337,6 +337,17 @@ impl Entry {
         })
     }
 
+    /// The same entry with `file` in its file column (where the certificate was written),
+    /// which `openssl ca` leaves at `unknown` and pkirun fills so a renewal over the index can
+    /// find the certificate. A name with a tab, a newline or nothing in it leaves `unknown`.
+    #[must_use]
+    pub fn with_file(mut self, file: &str) -> Entry {
+        if !file.is_empty() && !file.contains(['\t', '\n', '\r']) {
+            self.file = file.to_string();
+        }
+        self
+    }
+
     /// V, R or E.
     #[must_use]
     pub fn status(&self) -> Status {
@@ -671,7 +682,15 @@ impl Database {
     /// # Errors
     /// See [`Database::check_new`]; nothing is recorded on error.
     pub fn record(&mut self, cert: &Certificate) -> Result<&Entry, DatabaseError> {
-        let entry = Entry::of_certificate(cert)?;
+        self.record_entry(Entry::of_certificate(cert)?)
+    }
+
+    /// Records an entry made with [`Entry::of_certificate`] (and perhaps
+    /// [`Entry::with_file`]).
+    ///
+    /// # Errors
+    /// See [`Database::check_new`]; nothing is recorded on error.
+    pub fn record_entry(&mut self, entry: Entry) -> Result<&Entry, DatabaseError> {
         self.check_new(&entry)?;
         self.push(entry);
         let last = self.entries.len() - 1;

@@ -20,10 +20,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         move |path: &str| load_cert(&c, path));
     func!(engine, ctx => c, "write_cert", ["path: &str", "cert: Cert", "()"],
         "Writes a certificate as PEM (mode 0644), atomically; refuses to overwrite.",
-        move |path: &str, cert: Certificate| write_recorded(&c, path, &cert.pem(), &Map::new(), &[&cert]));
+        move |path: &str, cert: Certificate| write_recorded(&c, path, &cert.pem(), &Map::new(), &[(&cert, path)]));
     func!(engine, ctx => c, "write_cert", ["path: &str", "cert: Cert", "opts: Map", "()"],
         "Writes a certificate with options #{ mode: 0o644, overwrite: true }.",
-        move |path: &str, cert: Certificate, opts: Map| write_recorded(&c, path, &cert.pem(), &opts, &[&cert]));
+        move |path: &str, cert: Certificate, opts: Map| write_recorded(&c, path, &cert.pem(), &opts, &[(&cert, path)]));
     func!(engine, ctx => c, "write_pair", ["key_path: &str", "key: Key", "cert_path: &str", "cert: Cert", "()"],
         "Writes a key (PKCS#8, 0400) and its certificate (0644) together: both or neither.",
         move |kp: &str, key: Key, cp: &str, cert: Certificate| {
@@ -92,7 +92,7 @@ fn write_pair(
         mode: Some(0o644),
         overwrite: key_write.overwrite,
     };
-    let records = super::revocation::records_for(ctx, &[cert])?;
+    let records = super::revocation::records_for(ctx, &[(cert, cert_path)])?;
     let mut group = vec![
         (key_path, key_pem.as_bytes(), key_write),
         (cert_path, cert_pem.as_bytes(), cert_write),
@@ -119,7 +119,7 @@ fn write_recorded(
     path: &str,
     text: &str,
     opts: &Map,
-    certs: &[&Certificate],
+    certs: &[(&Certificate, &str)],
 ) -> FnResult<()> {
     let records = super::revocation::records_for(ctx, certs)?;
     if records.is_empty() {
@@ -152,6 +152,6 @@ fn write_certs(ctx: &Ctx, path: &str, certs: Array, opts: &Map) -> FnResult<()> 
         text.push_str(&cert.pem());
         parsed.push(cert);
     }
-    let refs: Vec<&Certificate> = parsed.iter().collect();
+    let refs: Vec<(&Certificate, &str)> = parsed.iter().map(|c| (c, path)).collect();
     write_recorded(ctx, path, &text, opts, &refs)
 }

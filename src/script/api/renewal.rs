@@ -17,8 +17,9 @@ pub(crate) fn register(engine: &mut Engine, ctx: &std::sync::Arc<Ctx>) {
     func!(engine, ctx => c, "renew_due", ["ca: Ca", "source: Dynamic", "opts: Map", "Array"],
         "Renews, in place, every certificate this CA signed that expires within `renew_within`:
         SOURCE is a directory (searched for .crt, .pem, .cert, .cer; other files and other CAs'
-        certificates are passed over; so are certificates revoked in the CA's database), a batch manifest (.jsonl) or an array of certificate
-        paths (each must be this CA's). A file holding a chain (a fullchain.pem) keeps the rest
+        certificates are passed over; so are certificates revoked in the CA's database), a batch
+        manifest (.jsonl), a CA database (DIR/index.txt: the files its valid entries name, as
+        pkirun records them) or an array of certificate paths (each must be this CA's). A file holding a chain (a fullchain.pem) keeps the rest
         of its chain behind the renewed certificate. Options: #{ renew_within: \"30d\" (required),
         days (default: each certificate's own length), rekey: true (a new key of the same type,
         written over the key found beside the certificate, or the manifest's), clamp_to_ca }.
@@ -115,6 +116,9 @@ fn targets(ctx: &Ctx, source: &Dynamic) -> FnResult<Vec<Target>> {
     if path.ends_with(".jsonl") {
         return manifest_targets(ctx, &path);
     }
+    if path.ends_with("index.txt") {
+        return index_targets(ctx, &path);
+    }
     let mut found = Vec::new();
     walk(ctx, path.trim_end_matches('/'), &mut found, 0)?;
     Ok(found
@@ -149,6 +153,34 @@ fn manifest_targets(ctx: &Ctx, path: &str) -> FnResult<Vec<Target>> {
         });
     }
     Ok(out)
+}
+
+/// The certificate files a CA database names: its valid entries' file column, which pkirun
+/// fills when it records a certificate it writes (openssl ca leaves `unknown` there).
+fn index_targets(ctx: &Ctx, path: &str) -> FnResult<Vec<Target>> {
+    let text = ctx.ws.read(path).map_err(rt)?;
+    let db = crate::pki::Database::from_index(&text, path).map_err(rt)?;
+    let valid: Vec<_> = db
+        .entries()
+        .iter()
+        .filter(|e| e.status() == crate::pki::Status::Valid)
+        .collect();
+    let named: Vec<Target> = valid
+        .iter()
+        .filter(|e| e.file() != "unknown")
+        .map(|e| Target {
+            path: e.file().to_string(),
+            key: None,
+            named: true,
+        })
+        .collect();
+    if named.is_empty() && !valid.is_empty() {
+        return Err(rt(format!(
+            "`{path}` names no certificate files (its file column says `unknown`, as openssl ca \
+             writes it): give the directory or the manifest that holds the certificates"
+        )));
+    }
+    Ok(named)
 }
 
 /// Certificate-like files under `dir`, sorted, at most 32 directories deep.
@@ -271,7 +303,7 @@ fn renew_one(ctx: &Ctx, ca: &Ca, cert: &Certificate, files: &[File], plan: &Plan
         )?),
         _ => None,
     };
-    let records = super::revocation::records_for(ctx, &[&signed.cert])?;
+    let records = super::revocation::records_for(ctx, &[(&signed.cert, path)])?;
     let mut group: Vec<_> = files
         .iter()
         .zip(&texts)

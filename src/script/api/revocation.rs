@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use rhai::{Dynamic, Engine, Map};
 
 use super::FnResult;
-use crate::pki::{Ca, Certificate, Crl, CrlParams, Database, Reason, Serial};
+use crate::pki::{Ca, Certificate, Crl, CrlParams, Database, Entry, Reason, Serial};
 use crate::script::convert;
 use crate::script::{Ctx, rt};
 use crate::workspace::WriteOptions;
@@ -178,7 +178,10 @@ pub(crate) fn revoked_serials(ctx: &Ctx, ca: &Ca) -> FnResult<Vec<Serial>> {
 /// # Errors
 /// An unreadable or damaged database, or a certificate it cannot take (a serial it holds for
 /// another certificate, a subject already valid under `unique_subject = yes`).
-pub(crate) fn records_for(ctx: &Ctx, certs: &[&Certificate]) -> FnResult<Vec<(String, String)>> {
+pub(crate) fn records_for(
+    ctx: &Ctx,
+    certs: &[(&Certificate, &str)],
+) -> FnResult<Vec<(String, String)>> {
     let databases = ctx
         .databases
         .lock()
@@ -187,12 +190,14 @@ pub(crate) fn records_for(ctx: &Ctx, certs: &[&Certificate]) -> FnResult<Vec<(St
     let mut files_out = Vec::new();
     for (ca_cert, dir) in &databases {
         let ca_subject = ca_cert.subject_der().map_err(rt)?;
-        let signed: Vec<&&Certificate> = certs
+        let signed: Vec<&(&Certificate, &str)> = certs
             .iter()
             // Not the CA itself (a chain file ending with the root): openssl ca and easy-rsa
             // keep a CA out of its own database.
-            .filter(|c| c.der() != ca_cert.der())
-            .filter(|c| c.issuer_der().is_ok_and(|i| i == ca_subject) && c.is_signed_by(ca_cert))
+            .filter(|(c, _)| c.der() != ca_cert.der())
+            .filter(|(c, _)| {
+                c.issuer_der().is_ok_and(|i| i == ca_subject) && c.is_signed_by(ca_cert)
+            })
             .collect();
         if signed.is_empty() {
             continue;
@@ -200,12 +205,15 @@ pub(crate) fn records_for(ctx: &Ctx, certs: &[&Certificate]) -> FnResult<Vec<(St
         let files = Files::of(dir);
         let mut db = load_database(ctx, &files)?;
         let mut last = None;
-        for cert in signed {
+        for (cert, path) in signed {
             let serial = Serial::from_bytes(cert.serial());
             if db.get(&serial).is_some() {
                 continue;
             }
-            db.record(cert)
+            let entry = Entry::of_certificate(cert)
+                .map_err(|e| rt(format!("`{}`: {e}", files.index)))?
+                .with_file(path);
+            db.record_entry(entry)
                 .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
             last = Some(serial);
         }
