@@ -108,6 +108,7 @@ const AREAS: &[(&str, Register)] = &[
     ("files", api::files::register),
     ("checks", api::checks::register),
     ("cfssl", api::cfssl::register),
+    ("openssl configuration", api::openssl_cnf::register),
     ("values", api::values::register),
     ("system", api::system::register),
 ];

@@ -1,8 +1,9 @@
 //! The vocabularies of the tools pkirun reproduces, parsed into core types: openssl's
 //! (`basicConstraints`, `authorityKeyIdentifier`, key usage lists, `copy_extensions`, subject
 //! `policy`) and cfssl's (its JSON request and signing configuration, mixed `usages`, Go
-//! durations). A reader of openssl `.cnf` files belongs next to [`openssl`].
+//! durations); and openssl's configuration files ([`cnf`]).
 
 pub mod cfssl;
+pub mod cnf;
 pub mod json;
 pub mod openssl;

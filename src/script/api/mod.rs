@@ -12,6 +12,7 @@ pub(super) mod csr;
 pub(super) mod files;
 pub(super) mod inspect;
 pub(super) mod keys;
+pub(super) mod openssl_cnf;
 pub(super) mod params;
 pub(super) mod pkcs12;
 pub(super) mod renewal;
