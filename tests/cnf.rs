@@ -264,3 +264,80 @@ write_csr("ours{i}.csr", new_csr(load_key("k.pem"), #{{ subject: #{{ CN: cn }} }
         assert_eq!(ours, theirs, "CN = {value}");
     }
 }
+
+/// The CockroachDB seed's `ca.cnf`, as the seed prints it: `openssl req -new -x509 -config
+/// ca.cnf` and `new_ca` with `cnf.subject` + `cnf.extensions` make the same CA but for one field:
+/// OpenSSL 3.0 writes no authorityKeyIdentifier on a self-signed certificate when the section is
+/// silent, and pkirun's CA profile does (issue 11.2 is to match openssl's defaults there).
+#[test]
+fn the_cockroach_seed_ca_cnf_makes_the_ca_openssl_makes_but_for_its_key_identifier_default() {
+    let dir = Dir::new();
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/seeds/001_38ec4f3ee7113a6b.txt"
+    ))
+    .unwrap();
+    // The block after "Create the `ca.cnf` file", indented by four spaces in the seed.
+    let block: String = seed
+        .split("Create the `ca.cnf` file")
+        .nth(1)
+        .and_then(|rest| rest.split("~~~").nth(1))
+        .unwrap()
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert!(block.contains("[ signing_node_req ]"), "{block}");
+    dir.create("ca.cnf", &block);
+    dir.openssl(&["genrsa", "-out", "ca.key", "2048"]);
+    dir.openssl(&[
+        "req", "-new", "-x509", "-config", "ca.cnf", "-key", "ca.key", "-out", "ca.crt", "-days",
+        "365", "-batch",
+    ]);
+    dir.run_script(
+        r#"let c = openssl_cnf("ca.cnf");
+let ca = new_ca(load_key("ca.key"), #{ subject: c.subject("distinguished_name"), days: 365 } + c.extensions("extensions"));
+write_cert("ours.crt", ca.cert);
+let node = c.extensions("signing_node_req");
+if node.key_usage != ["critical", "digitalSignature", "keyEncipherment"] || node.ext_key_usage != ["serverAuth", "clientAuth"] { throw `${node}`; }"#,
+        &[],
+    )
+    .success();
+    let diff = dir
+        .pkirun(&["diff", "ca.crt", "ours.crt", "--ignore", "serial,dates"])
+        .output;
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        text.contains("authorityKeyIdentifier") && text.contains("differ in 1 field(s)"),
+        "{text}"
+    );
+}
+
+/// An extension pkirun does not write is an error naming the file, line and name, never
+/// dropped; so is a SAN type it does not know.
+#[test]
+fn an_extension_pkirun_does_not_write_is_named_with_its_line() {
+    let dir = Dir::new();
+    dir.create(
+        "x.cnf",
+        "[ ext ]\nkeyUsage = digitalSignature\ncrlDistributionPoints = URI:http://crl.example.test/ca.crl\n\
+         [ san ]\nsubjectAltName = DNS:a.example.test, otherName:1.2.3;UTF8:x\n",
+    );
+    for (section, want) in [
+        (
+            "ext",
+            "`x.cnf` line 3: `crlDistributionPoints`: pkirun does not write `crlDistributionPoints`",
+        ),
+        (
+            "san",
+            "`x.cnf` line 5: `subjectAltName`: `otherName`: pkirun writes DNS, IP, email and URI names",
+        ),
+    ] {
+        let err = dir
+            .run_script(
+                &format!(r#"openssl_cnf("x.cnf").extensions("{section}");"#),
+                &[],
+            )
+            .failure();
+        assert!(err.contains(want), "{err}");
+    }
+}

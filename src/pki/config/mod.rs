@@ -5,5 +5,6 @@
 
 pub mod cfssl;
 pub mod cnf;
+pub mod cnf_sections;
 pub mod json;
 pub mod openssl;

@@ -30,6 +30,23 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         "The entries of a section in order, each #{ name, value, file, line }; an error names the
         sections there are when it does not exist.",
         |cnf: &mut Cnf, name: &str| section(cnf, name));
+    func!(engine, "extensions", ["cnf: Cnf", "section: &str", "Map"],
+        "An extension section as signing options: key_usage, ext_key_usage, basic_constraints,
+        authority_key_id, subject_key_id, permitted/excluded (nameConstraints), and san and
+        san_critical (subjectAltName with @section references expanded; they belong to new_csr,
+        since ca.sign takes names from the request). An extension pkirun does not write is an
+        error naming the file, line and name.",
+        |cnf: &mut Cnf, section: &str| extensions(cnf, section));
+    func!(engine, "subject", ["cnf: Cnf", "section: &str", "Array"],
+        "A distinguished-name section as a subject ([\"O=Cockroach\", \"CN=Cockroach CA\"]): with
+        [ req ] prompt = no the values as written, else each field's _default.",
+        |cnf: &mut Cnf, section: &str| -> FnResult<Array> {
+            let prompt = cnf.get("req", "prompt").is_none_or(|v| v.value.trim() != "no");
+            Ok(cnf.subject(section, prompt).map_err(rt)?
+                .into_iter()
+                .map(|(field, value)| Dynamic::from(format!("{field}={value}")))
+                .collect())
+        });
     engine.register_get("sections", |cnf: &mut Cnf| -> Array {
         cnf.sections().map(|s| Dynamic::from(s.to_string())).collect()
     });
@@ -58,6 +75,45 @@ impl CnfSource for Workspace<'_> {
 /// `openssl_cnf(path)`.
 fn openssl_cnf(ctx: &Ctx, path: &str) -> FnResult<Cnf> {
     Cnf::read(path, &Workspace(ctx)).map_err(rt)
+}
+
+/// `cnf.extensions(section)`.
+fn extensions(cnf: &Cnf, section: &str) -> FnResult<Map> {
+    let e = cnf.extensions(section).map_err(rt)?;
+    let strings = |items: &[String]| -> Dynamic {
+        items
+            .iter()
+            .map(|s| Dynamic::from(s.clone()))
+            .collect::<Array>()
+            .into()
+    };
+    let mut map = Map::new();
+    if let Some(v) = &e.key_usage {
+        map.insert("key_usage".into(), strings(v));
+    }
+    if let Some(v) = &e.ext_key_usage {
+        map.insert("ext_key_usage".into(), strings(v));
+    }
+    if let Some(v) = &e.basic_constraints {
+        map.insert("basic_constraints".into(), v.clone().into());
+    }
+    if let Some(v) = &e.authority_key_id {
+        map.insert("authority_key_id".into(), v.clone().into());
+    }
+    if let Some(v) = e.subject_key_id {
+        map.insert("subject_key_id".into(), v.into());
+    }
+    if !e.permitted.is_empty() {
+        map.insert("permitted".into(), strings(&e.permitted));
+    }
+    if !e.excluded.is_empty() {
+        map.insert("excluded".into(), strings(&e.excluded));
+    }
+    if let Some(v) = &e.subject_alt_name {
+        map.insert("san".into(), strings(v));
+        map.insert("san_critical".into(), e.san_critical.into());
+    }
+    Ok(map)
 }
 
 /// `cnf.section(name)`.
