@@ -36,6 +36,37 @@ keyUsage = $usage
 const EXTRA: &str = "[ names ]\nthird = three\n[ ext ]\n";
 const DROP_IN: &str = "default::usage = digitalSignature\n";
 
+/// `openssl req -x509 -config CONFIG` with a new P-256 key (k.pem, c.pem), in `dir`.
+fn openssl_req_x509(
+    dir: &Dir,
+    config: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-config",
+        config,
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "k.pem",
+        "-out",
+        "c.pem",
+    ];
+    args.extend_from_slice(extra);
+    std::process::Command::new("openssl")
+        .args(&args)
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .output()
+        .unwrap()
+}
+
 fn write(dir: &Dir) {
     dir.create("site.cnf", CNF);
     dir.create("extra.cnf", EXTRA);
@@ -49,26 +80,12 @@ fn openssl_cnf_reads_what_openssl_req_reads() {
     write(&dir);
     // openssl resolves relative includes against its working directory, as pkirun does
     // against -C.
-    let out = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-config",
-            "site.cnf",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-        ])
-        .env("PKIRUN_CNF_MAIL", "ops@example.test")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = openssl_req_x509(
+        &dir,
+        "site.cnf",
+        &[],
+        &[("PKIRUN_CNF_MAIL", "ops@example.test")],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -85,15 +102,6 @@ fn openssl_cnf_reads_what_openssl_req_reads() {
     let san = crate::util::ext_value(&text, "X509v3 Subject Alternative Name:");
     let usage = crate::util::ext_value(&text, "X509v3 Key Usage:");
 
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pkirun"))
-        .args(["/dev/stdin"])
-        .env("PKIRUN_CNF_MAIL", "ops@example.test")
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     let script = r#"
 let c = openssl_cnf("site.cnf");
 let dn = c.section("dn");
@@ -103,21 +111,10 @@ print(c.get("ext", "keyUsage"));
 print(dn.len());
 print(c.section("ext")[0].line);
 "#;
-    use std::io::Write as _;
-    let mut child = run;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ours = String::from_utf8_lossy(&out.stdout).to_string();
+    let run = dir
+        .run_script_env(script, &[], &[("PKIRUN_CNF_MAIL", "ops@example.test")])
+        .success();
+    let ours = run.stdout();
     let lines: Vec<&str> = ours.lines().collect();
     // RFC 2253 escapes the quotes openssl put in the value.
     assert_eq!(lines[0].replace('"', "\\\""), subject, "{ours}");
@@ -174,23 +171,7 @@ fn what_openssl_refuses_is_refused_with_its_file_and_line() {
     for (text, ours, openssl_refuses) in cases {
         let dir = Dir::new();
         dir.create("bad.cnf", text);
-        let openssl = dir.openssl_output(&[
-            "req",
-            "-x509",
-            "-config",
-            "bad.cnf",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=x",
-        ]);
+        let openssl = openssl_req_x509(&dir, "bad.cnf", &["-subj", "/CN=x"], &[]);
         assert_eq!(
             !openssl.status.success(),
             openssl_refuses,

@@ -533,20 +533,7 @@ print(number, reason.name, len(list(crl)))
 "#,
         serial = serial.to_hex()
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "5 affiliation_changed 1"
-    );
+    assert_eq!(dir.python(&script).trim(), "5 affiliation_changed 1");
 }
 
 #[test]

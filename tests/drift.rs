@@ -4,9 +4,6 @@
 //! re-issues only what differs and keeps its key; a key of another size needs `--rekey`;
 //! `--reissue never` keeps what is there with a warning. Re-issued files are checked with openssl.
 
-use std::collections::BTreeMap;
-use std::time::SystemTime;
-
 use crate::util::Dir;
 
 /// How a re-run is changed: other `-D` parameters, or an edit of a JSON file the procedure
@@ -218,20 +215,6 @@ fn procedures() -> Vec<Procedure> {
     ]
 }
 
-/// Every file with its mode, bytes and modification time.
-fn state(dir: &Dir) -> BTreeMap<String, (u32, Vec<u8>, SystemTime)> {
-    dir.snapshot()
-        .into_iter()
-        .map(|(path, (mode, bytes))| {
-            let mtime = std::fs::metadata(dir.join(&path))
-                .unwrap()
-                .modified()
-                .unwrap();
-            (path, (mode, bytes, mtime))
-        })
-        .collect()
-}
-
 /// Runs `p` with `extra` arguments after applying `change` (a JSON edit is made on disk and
 /// stays; undo it with the returned original text).
 fn run_changed(
@@ -295,10 +278,10 @@ fn every_procedure_refuses_drift_and_reissues_only_when_told() {
         dir.run_repo_script(p.script, p.first).success();
 
         // Unchanged: nothing rewritten, not even touched.
-        let first = state(&dir);
+        let first = dir.state();
         dir.run_repo_script(p.script, p.args).success();
         assert_eq!(
-            state(&dir),
+            dir.state(),
             first,
             "{}: an unchanged re-run wrote",
             p.script
@@ -344,14 +327,14 @@ fn every_procedure_refuses_drift_and_reissues_only_when_told() {
         assert_ne!(dir.read(p.cert), cert_before, "{}: not re-issued", p.script);
         verifies(&dir, &p);
         // ... and the changed procedure now re-runs without writing anything.
-        let settled = state(&dir);
+        let settled = dir.state();
         let mut args = p.args.to_vec();
         if let Change::Args(more) = &p.san.change {
             args.extend_from_slice(more);
         }
         dir.run_repo_script(p.script, &args).success();
         assert_eq!(
-            state(&dir),
+            dir.state(),
             settled,
             "{}: not settled after re-issue",
             p.script

@@ -277,20 +277,7 @@ fn keytool_lists_what_pkirun_writes(kind: &str, size: i64, java_key: &str) {
     }
     let dir = Dir::new();
     write_p12(&dir, kind, size);
-    let out = Command::new("keytool")
-        .args([
-            "-list",
-            "-v",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "alice.p12",
-            "-storepass",
-            PASS,
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = dir.keytool_list("alice.p12", PASS);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "keytool failed:\n{text}\n{out:?}");
     for want in [

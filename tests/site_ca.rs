@@ -4,9 +4,6 @@
 //! `.p12` and the CRL, and nginx requiring client certificates with `ssl_crl`; then revocation,
 //! renewal and the refusals, each with nothing written.
 
-use std::collections::BTreeMap;
-use std::process::Command;
-
 use crate::util::{Dir, Nginx, NginxSite, inspect_normalised};
 
 const PASS: &str = "correct horse battery";
@@ -38,20 +35,6 @@ fn site(dir: &Dir, extra: &[&str]) -> crate::util::Run {
     let args = site_args(extra);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     dir.run_repo_script("scripts/site-ca.rhai", &args)
-}
-
-/// Every file with its mode, contents and modification time: what "changes nothing" means.
-fn state(dir: &Dir) -> BTreeMap<String, (u32, Vec<u8>, std::time::SystemTime)> {
-    dir.snapshot()
-        .into_iter()
-        .map(|(path, (mode, bytes))| {
-            let mtime = std::fs::metadata(dir.join(&path))
-                .unwrap()
-                .modified()
-                .unwrap();
-            (path, (mode, bytes, mtime))
-        })
-        .collect()
 }
 
 /// `openssl verify` of `leaf` through the intermediate to the root, with both CRLs when `crl`.
@@ -225,16 +208,16 @@ fn the_site_pki_is_accepted_by_openssl_nginx_python_and_keytool_revoked_and_rene
     assert_eq!(dir.read("intermediate/index.txt").lines().count(), 4);
 
     // A re-run changes nothing.
-    let before = state(&dir);
+    let before = dir.state();
     site(&dir, &[]).success();
-    assert_eq!(state(&dir), before, "a re-run wrote something");
+    assert_eq!(dir.state(), before, "a re-run wrote something");
 
     // bob leaves: revoked, both CRLs republished; a second run changes nothing.
     let bob_serial = serial_of(&dir, "issued/bob.crt");
     site(&dir, &["revoke=bob"]).success();
-    let after_revoke = state(&dir);
+    let after_revoke = dir.state();
     site(&dir, &["revoke=bob"]).success();
-    assert_eq!(state(&dir), after_revoke);
+    assert_eq!(dir.state(), after_revoke);
     assert!(!openssl_verifies(&dir, "issued/bob.crt", true));
     for leaf in ["www", "api", "alice"] {
         assert!(
@@ -310,8 +293,7 @@ fn the_site_pki_is_accepted_by_openssl_nginx_python_and_keytool_revoked_and_rene
 }
 
 fn python_reads_the_p12_and_crl(dir: &Dir) {
-    let python = std::env::var("PKIRUN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = format!(
+    let out = dir.python(&format!(
         r#"
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -323,39 +305,12 @@ crl = x509.load_pem_x509_crl(open("intermediate/crl.pem", "rb").read())
 assert crl.is_signature_valid(inter.public_key())
 print(len(list(crl)))
 "#
-    );
-    let out = Command::new(&python)
-        .args(["-c", &script])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "CN=alice,O=Example 1\n1"
-    );
+    ));
+    assert_eq!(out.trim(), "CN=alice,O=Example 1\n1");
 }
 
 fn keytool_lists_the_p12(dir: &Dir) {
-    crate::util::require("keytool", "default-jdk-headless");
-    let out = Command::new("keytool")
-        .args([
-            "-list",
-            "-v",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "issued/alice.p12",
-            "-storepass",
-            PASS,
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = dir.keytool_list("issued/alice.p12", PASS);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "keytool: {text}");
     for want in [
@@ -375,11 +330,11 @@ fn bad_input_is_refused_in_one_line_and_nothing_is_written() {
     dir.create("pass.txt", format!("{PASS}\n"));
     site(&dir, &[]).success();
     let refused = |extra: &[&str], want: &str| {
-        let before = state(&dir);
+        let before = dir.state();
         let err = site(&dir, extra).failure();
         assert!(err.contains(want), "{extra:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert_eq!(state(&dir), before, "{extra:?} wrote something");
+        assert_eq!(dir.state(), before, "{extra:?} wrote something");
     };
     // A passphrase is never taken from the command line.
     refused(&["passphrase=secret"], "reads no parameter `passphrase`");
@@ -389,7 +344,7 @@ fn bad_input_is_refused_in_one_line_and_nothing_is_written() {
     refused(&["servers=evil=evil.other.test"], "evil.other.test");
     // The wrong passphrase.
     dir.create("wrong.txt", "not it\n");
-    let before = state(&dir);
+    let before = dir.state();
     let args: Vec<String> = site_args(&[])
         .into_iter()
         .map(|a| a.replace("passphrase_file=pass.txt", "passphrase_file=wrong.txt"))
@@ -397,11 +352,11 @@ fn bad_input_is_refused_in_one_line_and_nothing_is_written() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let err = dir.run_repo_script("scripts/site-ca.rhai", &args).failure();
     assert!(err.contains("passphrase"), "{err}");
-    assert_eq!(state(&dir), before);
+    assert_eq!(dir.state(), before);
 
     // A renewal that would outlive the intermediate, and an intermediate asked of it
     // (pathlen:0): refused.
-    let before = state(&dir);
+    let before = dir.state();
     let err = dir
         .run_script(
             r#"use_passphrase_file("pass.txt");
@@ -423,12 +378,12 @@ inter.sign(new_csr(gen_key("ecdsa:256"), #{ subject: ["CN=Sub CA"] }), #{ profil
         )
         .failure();
     assert!(err.contains("pathlen"), "{err}");
-    assert_eq!(state(&dir), before);
+    assert_eq!(dir.state(), before);
 
     // A damaged index.txt: named with its line, before anything is signed.
     dir.create("intermediate/index.txt", "V\t300101000000Z\n");
-    let before = state(&dir);
+    let before = dir.state();
     let err = site(&dir, &[]).failure();
     assert!(err.contains("`intermediate/index.txt` line 1"), "{err}");
-    assert_eq!(state(&dir), before);
+    assert_eq!(dir.state(), before);
 }

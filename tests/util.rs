@@ -95,6 +95,11 @@ impl Dir {
 
     /// Writes `script` to `script.rhai` outside the tree under test and runs it with `-C`.
     pub fn run_script(&self, script: &str, args: &[&str]) -> Run {
+        self.run_script_env(script, args, &[])
+    }
+
+    /// Like [`Dir::run_script`], with environment variables set for pkirun.
+    pub fn run_script_env(&self, script: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let script_dir = tempfile::Builder::new()
             .prefix("script-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -104,7 +109,60 @@ impl Dir {
         let dir = self.path().to_str().unwrap().to_string();
         let mut all = vec![path.to_str().unwrap(), "-C", dir.as_str()];
         all.extend_from_slice(args);
-        self.pkirun(&all)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pkirun"));
+        command.args(&all).envs(env.iter().copied());
+        self.run_command(command, format!("pkirun {}", all.join(" ")))
+    }
+
+    /// Every file with its mode, bytes and modification time: what "a re-run changes nothing"
+    /// compares.
+    pub fn state(&self) -> BTreeMap<String, (u32, Vec<u8>, std::time::SystemTime)> {
+        self.snapshot()
+            .into_iter()
+            .map(|(path, (mode, bytes))| {
+                let mtime = std::fs::metadata(self.join(&path))
+                    .unwrap()
+                    .modified()
+                    .unwrap();
+                (path, (mode, bytes, mtime))
+            })
+            .collect()
+    }
+
+    /// Runs a Python program with `cryptography` (`$PKIRUN_PYTHON`, else `python3`) in this
+    /// directory and returns its standard output; fails the test if it fails.
+    pub fn python(&self, program: &str) -> String {
+        let python = std::env::var("PKIRUN_PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(&python)
+            .args(["-c", program])
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{python} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `keytool -list -v` of a PKCS#12 file under `password`.
+    pub fn keytool_list(&self, p12: &str, password: &str) -> Output {
+        require("keytool", "default-jdk-headless");
+        Command::new("keytool")
+            .args([
+                "-list",
+                "-v",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                p12,
+                "-storepass",
+                password,
+            ])
+            .current_dir(self.path())
+            .output()
+            .unwrap()
     }
 
     /// Runs the repository's script `rel` (e.g. `scripts/etcd.rhai`) with `args` in this directory.
