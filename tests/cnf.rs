@@ -247,11 +247,11 @@ write_csr("ours{i}.csr", new_csr(load_key("k.pem"), #{{ subject: #{{ CN: cn }} }
 }
 
 /// The CockroachDB seed's `ca.cnf`, as the seed prints it: `openssl req -new -x509 -config
-/// ca.cnf` and `new_ca` with `cnf.subject` + `cnf.extensions` make the same CA but for one field:
-/// OpenSSL 3.0 writes no authorityKeyIdentifier on a self-signed certificate when the section is
-/// silent, and pkirun's CA profile does (issue 11.2 is to match openssl's defaults there).
+/// ca.cnf` and `new_ca` with `cnf.subject` + `cnf.extensions` make the same CA, field by field
+/// (serial and dates aside): with the section silent on it, neither writes an
+/// authorityKeyIdentifier on the self-signed certificate (OpenSSL 3.0's `keyid` default).
 #[test]
-fn the_cockroach_seed_ca_cnf_makes_the_ca_openssl_makes_but_for_its_key_identifier_default() {
+fn the_cockroach_seed_ca_cnf_makes_the_ca_openssl_makes() {
     let dir = Dir::new();
     let seed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -283,14 +283,8 @@ if node.key_usage != ["critical", "digitalSignature", "keyEncipherment"] || node
         &[],
     )
     .success();
-    let diff = dir
-        .pkirun(&["diff", "ca.crt", "ours.crt", "--ignore", "serial,dates"])
-        .output;
-    let text = String::from_utf8_lossy(&diff.stdout);
-    assert!(
-        text.contains("authorityKeyIdentifier") && text.contains("differ in 1 field(s)"),
-        "{text}"
-    );
+    dir.pkirun(&["diff", "ca.crt", "ours.crt", "--ignore", "serial,dates"])
+        .success();
 }
 
 /// An extension pkirun does not write is an error naming the file, line and name, never

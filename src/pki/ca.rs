@@ -130,7 +130,12 @@ fn build(
     }
     match profile.authority_key_id {
         AuthorityKeyId::None => {}
-        AuthorityKeyId::KeyId => exts.push(ext::authority_key_id(issuer.key_id, None)?),
+        // A self-signed certificate (it has no issuer of its own) names no authority key
+        // unless asked `keyid:always`, as OpenSSL 3.0 writes it.
+        AuthorityKeyId::KeyId if issuer.issuer_and_serial.is_none() => {}
+        AuthorityKeyId::KeyId | AuthorityKeyId::KeyIdAlways => {
+            exts.push(ext::authority_key_id(issuer.key_id, None)?);
+        }
         AuthorityKeyId::KeyIdAndIssuer => {
             // A self-signed certificate (no issuer of its own yet) names itself: its issuer
             // name and its own serial, as openssl's `keyid:always,issuer:always` does.

@@ -27,9 +27,12 @@ pub struct BasicConstraints {
 pub enum AuthorityKeyId {
     /// Not written.
     None,
-    /// `keyid`: the issuer's key identifier (openssl's and cfssl's default).
+    /// `keyid`: the issuer's key identifier, left out of a self-signed certificate, as OpenSSL
+    /// 3.0 does (openssl's and cfssl's default).
     #[default]
     KeyId,
+    /// `keyid:always`: the issuer's key identifier, a self-signed certificate's too.
+    KeyIdAlways,
     /// `keyid,issuer:always`: also the issuer's issuer name and serial (Kubernetes' csr.conf).
     KeyIdAndIssuer,
 }

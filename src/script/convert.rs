@@ -476,7 +476,7 @@ mod tests {
         );
         assert_eq!(
             err(r#"#{ authority_key_id: "issuer" }"#),
-            "`authority_key_id`: `issuer` (expected keyid, keyid,issuer:always or none)"
+            "`authority_key_id`: `issuer` (expected keyid, keyid:always, keyid,issuer:always or none)"
         );
         assert_eq!(
             err(r#"#{ policy: ["O"] }"#),

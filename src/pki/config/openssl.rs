@@ -62,21 +62,23 @@ impl BasicConstraints {
 }
 
 impl AuthorityKeyId {
-    /// Parses openssl's authorityKeyIdentifier syntax: `keyid` (or `keyid:always`),
-    /// `keyid,issuer:always` (or `keyid,issuer`), or `none`; spaces ignored.
+    /// Parses openssl's authorityKeyIdentifier syntax: `keyid` (left out of a self-signed
+    /// certificate, as OpenSSL 3.0 does), `keyid:always`, `keyid,issuer:always` (or
+    /// `keyid,issuer`), or `none`; spaces ignored.
     ///
     /// # Errors
     /// Any other value.
     pub fn parse(s: &str) -> Result<Self> {
         match s.replace(' ', "").as_str() {
-            "keyid" | "keyid:always" => Ok(AuthorityKeyId::KeyId),
+            "keyid" => Ok(AuthorityKeyId::KeyId),
+            "keyid:always" => Ok(AuthorityKeyId::KeyIdAlways),
             "keyid,issuer" | "keyid,issuer:always" | "keyid:always,issuer:always" => {
                 Ok(AuthorityKeyId::KeyIdAndIssuer)
             }
             "none" => Ok(AuthorityKeyId::None),
             other => Err(setting(
                 "authority_key_id",
-                format!("`{other}` (expected keyid, keyid,issuer:always or none)"),
+                format!("`{other}` (expected keyid, keyid:always, keyid,issuer:always or none)"),
             )),
         }
     }
@@ -94,12 +96,13 @@ impl From<bool> for AuthorityKeyId {
 }
 
 impl fmt::Display for AuthorityKeyId {
-    /// The openssl spelling [`AuthorityKeyId::parse`] reads back: `keyid`,
+    /// The openssl spelling [`AuthorityKeyId::parse`] reads back: `keyid`, `keyid:always`,
     /// `keyid,issuer:always` or `none`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AuthorityKeyId::None => "none",
             AuthorityKeyId::KeyId => "keyid",
+            AuthorityKeyId::KeyIdAlways => "keyid:always",
             AuthorityKeyId::KeyIdAndIssuer => "keyid,issuer:always",
         })
     }
@@ -331,12 +334,16 @@ mod tests {
         );
         assert_eq!(
             AuthorityKeyId::parse("keyid:always").unwrap(),
+            AuthorityKeyId::KeyIdAlways
+        );
+        assert_eq!(
+            AuthorityKeyId::parse("keyid").unwrap(),
             AuthorityKeyId::KeyId
         );
         assert_eq!(AuthorityKeyId::parse("none").unwrap(), AuthorityKeyId::None);
         assert_eq!(
             AuthorityKeyId::parse("issuer").unwrap_err().to_string(),
-            "`authority_key_id`: `issuer` (expected keyid, keyid,issuer:always or none)"
+            "`authority_key_id`: `issuer` (expected keyid, keyid:always, keyid,issuer:always or none)"
         );
         assert_eq!(AuthorityKeyId::from(false), AuthorityKeyId::None);
         assert_eq!(
@@ -347,6 +354,7 @@ mod tests {
         for aki in [
             AuthorityKeyId::None,
             AuthorityKeyId::KeyId,
+            AuthorityKeyId::KeyIdAlways,
             AuthorityKeyId::KeyIdAndIssuer,
         ] {
             assert_eq!(AuthorityKeyId::parse(&aki.to_string()).unwrap(), aki);
