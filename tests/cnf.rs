@@ -2,7 +2,7 @@
 //! to `openssl req -x509` and to `openssl_cnf` must say the same subject and extensions, and
 //! what openssl refuses pkirun refuses with the file and line.
 
-use crate::util::Dir;
+use crate::util::{Dir, seed_block};
 
 /// A configuration using every rule: default section, variables of four spellings, another
 /// section's variable, the environment, quotes, escapes, a continued line, an escaped `#`, a
@@ -253,20 +253,7 @@ write_csr("ours{i}.csr", new_csr(load_key("k.pem"), #{{ subject: #{{ CN: cn }} }
 #[test]
 fn the_cockroach_seed_ca_cnf_makes_the_ca_openssl_makes() {
     let dir = Dir::new();
-    let seed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/seeds/001_38ec4f3ee7113a6b.txt"
-    ))
-    .unwrap();
-    // The block after "Create the `ca.cnf` file", indented by four spaces in the seed.
-    let block: String = seed
-        .split("Create the `ca.cnf` file")
-        .nth(1)
-        .and_then(|rest| rest.split("~~~").nth(1))
-        .unwrap()
-        .lines()
-        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
-        .collect();
+    let block = seed_block("001_38ec4f3ee7113a6b.txt", "Create the `ca.cnf` file");
     assert!(block.contains("[ signing_node_req ]"), "{block}");
     dir.create("ca.cnf", &block);
     dir.openssl(&["genrsa", "-out", "ca.key", "2048"]);
@@ -315,4 +302,29 @@ fn an_extension_pkirun_does_not_write_is_named_with_its_line() {
             .failure();
         assert!(err.contains(want), "{err}");
     }
+}
+
+/// `default_md` is a request, not a hint: a CA whose key pkirun signs with another digest
+/// refuses to sign (openssl would sign with sha512), and `default` or the key's own digest signs.
+#[test]
+fn a_default_md_pkirun_cannot_sign_with_is_refused_not_replaced() {
+    let dir = Dir::new();
+    let cnf = "[ ca ]\ndefault_ca = d\n[ d ]\ndefault_days = 30\ndefault_md = sha512\n\
+               policy = p\nx509_extensions = e\n[ p ]\ncommonName = supplied\n\
+               [ e ]\nbasicConstraints = CA:FALSE\n";
+    dir.create("ca.cnf", cnf);
+    let script = r#"let ca = new_ca(gen_key("ecdsa", 384), #{ subject: "/CN=CA" });
+let csr = new_csr(gen_key("ecdsa", 256), #{ subject: "/CN=leaf" });
+let signed = ca.sign(csr, openssl_cnf("ca.cnf").signing(#{}));
+write_cert("leaf.crt", signed);"#;
+    let err = dir.run_script(script, &[]).failure();
+    assert!(
+        err.contains("`digest`: sha512 was asked (default_md), but pkirun signs with this key using sha384 only"),
+        "{err}"
+    );
+    assert!(!dir.join("leaf.crt").exists());
+    dir.create("ca.cnf", cnf.replace("sha512", "sha384"));
+    dir.run_script(script, &[]).success();
+    let text = dir.x509_text("leaf.crt");
+    assert!(text.contains("ecdsa-with-SHA384"), "{text}");
 }

@@ -1,6 +1,6 @@
 //! scripts/cockroach.rhai, checked with the OpenSSL CLI and a real mutual-TLS handshake.
 
-use crate::util::{Dir, TlsServer, ext_value, pubkey_of_cert, pubkey_of_key};
+use crate::util::{Dir, TlsServer, ext_value, pubkey_of_cert, pubkey_of_key, seed_block};
 
 const KEYS: &[&str] = &[
     "my-safe-directory/ca.key",
@@ -341,4 +341,216 @@ fn cockroach_rerun_keeps_the_ca_and_existing_certificates() {
         "client-certs/ca.crt",
         "client-certs/client.bob.crt",
     ]);
+}
+
+/// The seed's ca.cnf, node.cnf and client.cnf (step 3's for root, step 5's for a second user
+/// as client.roach.cnf), the placeholders filled in, with `edit` applied to each text.
+fn seed_configs(dir: &Dir, edit: impl Fn(&str, String) -> String) {
+    const SEED: &str = "001_38ec4f3ee7113a6b.txt";
+    let files = [
+        ("ca.cnf", seed_block(SEED, "Create the `ca.cnf` file")),
+        (
+            "node.cnf",
+            seed_block(SEED, "Create the `node.cnf` file")
+                .replace("<node-hostname>", "localhost")
+                .replace("<node-domain>", "node.example.io")
+                .replace("<IP Address>", "127.0.0.1"),
+        ),
+        (
+            "client.cnf",
+            seed_block(SEED, "Create the `client.cnf` file").replace("<username_1>", "root"),
+        ),
+        (
+            "client.roach.cnf",
+            seed_block(SEED, "Edit the `client.cnf` file").replace("<username_2>", "roach"),
+        ),
+    ];
+    for (name, text) in files {
+        dir.create(&format!("cnf/{name}"), edit(name, text));
+    }
+}
+
+/// The seed's commands, run by openssl in `dir` on the files in `dir/cnf`.
+fn openssl_as_the_seed_says(dir: &Dir) {
+    for d in ["node-certs", "client-certs", "my-safe-directory"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    dir.openssl(&["genrsa", "-out", "my-safe-directory/ca.key", "2048"]);
+    dir.openssl(&[
+        "req",
+        "-new",
+        "-x509",
+        "-config",
+        "cnf/ca.cnf",
+        "-key",
+        "my-safe-directory/ca.key",
+        "-out",
+        "node-certs/ca.crt",
+        "-days",
+        "365",
+        "-batch",
+    ]);
+    dir.create("index.txt", "");
+    dir.create("serial.txt", "01\n");
+    let sign = |cnf: &str, key: &str, crt: &str, outdir: &str, extensions: &str| {
+        dir.openssl(&["genrsa", "-out", key, "2048"]);
+        dir.openssl(&[
+            "req", "-new", "-config", cnf, "-key", key, "-out", "r.csr", "-batch",
+        ]);
+        dir.openssl(&[
+            "ca",
+            "-config",
+            "cnf/ca.cnf",
+            "-keyfile",
+            "my-safe-directory/ca.key",
+            "-cert",
+            "node-certs/ca.crt",
+            "-policy",
+            "signing_policy",
+            "-extensions",
+            extensions,
+            "-out",
+            crt,
+            "-outdir",
+            outdir,
+            "-in",
+            "r.csr",
+            "-batch",
+        ]);
+    };
+    sign(
+        "cnf/node.cnf",
+        "node-certs/node.key",
+        "node-certs/node.crt",
+        "node-certs/",
+        "signing_node_req",
+    );
+    for (cnf, user) in [
+        ("cnf/client.cnf", "root"),
+        ("cnf/client.roach.cnf", "roach"),
+    ] {
+        sign(
+            cnf,
+            &format!("client-certs/client.{user}.key"),
+            &format!("client-certs/client.{user}.crt"),
+            "client-certs/",
+            "signing_client_req",
+        );
+    }
+}
+
+/// Issue 11.2: `-D config=DIR` with the seed's own files makes, certificate for certificate,
+/// what the seed's `openssl req` / `openssl ca -policy signing_policy -extensions ...` commands
+/// make from the same files; so does an edited copy (other days, usages, names and
+/// organisation), which shows every setting is read rather than taken from the script.
+#[test]
+fn cockroach_with_the_seeds_cnf_files_makes_what_openssl_ca_makes() {
+    let edits: [fn(&str, String) -> String; 2] = [
+        |_, text| text,
+        |name, text| match name {
+            "ca.cnf" => text
+                .replace("default_days = 365", "default_days = 90")
+                .replace(
+                    "extendedKeyUsage = serverAuth,clientAuth",
+                    "extendedKeyUsage = serverAuth",
+                )
+                .replace("organizationName = Cockroach", "organizationName = Acme"),
+            "node.cnf" => text
+                .replace(
+                    "organizationName = Cockroach",
+                    "organizationName = Acme\norganizationalUnitName = dropped by the policy",
+                )
+                .replace("DNS:localhost,", "DNS:db1.internal,"),
+            _ => text.replace("organizationName = Cockroach", "organizationName = Acme"),
+        },
+    ];
+    for edit in edits {
+        let ours = Dir::new();
+        let theirs = Dir::new();
+        seed_configs(&ours, edit);
+        seed_configs(&theirs, edit);
+        run_cockroach(&ours, &["-D", "config=cnf"]);
+        openssl_as_the_seed_says(&theirs);
+        for cert in [
+            "node-certs/ca.crt",
+            "node-certs/node.crt",
+            "client-certs/client.root.crt",
+            "client-certs/client.roach.crt",
+        ] {
+            let out = ours
+                .pkirun(&[
+                    "diff",
+                    &theirs.join(cert).to_string_lossy(),
+                    cert,
+                    "--ignore",
+                    "serial,dates,key",
+                ])
+                .success()
+                .stdout();
+            assert!(out.contains("are the same"), "{cert}: {out}");
+        }
+        let days = |d: &Dir| {
+            let fields = crate::util::cert_fields(d, "node-certs/node.crt");
+            fields["validity_seconds"].clone()
+        };
+        assert_eq!(days(&ours), days(&theirs));
+    }
+}
+
+/// With `-D config`, the files name the nodes and users: the parameters that would say it
+/// again are refused; a setting openssl does not read, or a ca.cnf without default_days and
+/// no `-D days`, stops before anything is written, naming the file and line.
+#[test]
+fn cockroach_config_refuses_what_it_cannot_follow_and_writes_nothing() {
+    let dir = Dir::new();
+    seed_configs(&dir, |_, text| text);
+    let before = dir.snapshot();
+    let err = dir
+        .run_repo_script(
+            "scripts/cockroach.rhai",
+            &["-D", "config=cnf", "-D", "hosts=a.example"],
+        )
+        .failure();
+    assert!(
+        err.contains("-D hosts cannot be given with -D config: cnf/node.cnf and client*.cnf name the nodes and users"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before);
+
+    dir.create(
+        "cnf/ca.cnf",
+        dir.read("cnf/ca.cnf").replace(
+            "keyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = clientAuth",
+            "keyUsgae = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = clientAuth",
+        ),
+    );
+    let before = dir.snapshot();
+    let err = dir
+        .run_repo_script("scripts/cockroach.rhai", &["-D", "config=cnf"])
+        .failure();
+    assert!(
+        err.contains("`cnf/ca.cnf` line 40: `keyUsgae`: pkirun does not write `keyUsgae`"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before);
+
+    seed_configs(&dir, |name, text| {
+        if name == "ca.cnf" {
+            text.replace("default_days = 365\n", "")
+        } else {
+            text
+        }
+    });
+    let err = dir
+        .run_repo_script("scripts/cockroach.rhai", &["-D", "config=cnf"])
+        .failure();
+    assert!(
+        err.contains(
+            "cnf/ca.cnf: [ CA_default ] has no default_days; pass -D days=N (openssl ca -days)"
+        ),
+        "{err}"
+    );
+    run_cockroach(&dir, &["-D", "config=cnf", "-D", "days=30"]);
+    let fields = crate::util::cert_fields(&dir, "client-certs/client.roach.crt");
+    assert_eq!(fields["validity_seconds"], 30 * 86_400, "{fields}");
 }

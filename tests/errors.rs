@@ -766,7 +766,7 @@ fn a_mistyped_define_is_refused_before_anything_is_written_with_a_suggestion() {
     let run = dir.pkirun(&[&repo("scripts/cockroach.rhai"), "-D", "host=db1.example.io"]);
     let err = run.failure();
     assert!(
-        err.starts_with("error: `-D host`: ") && err.contains("cockroach.rhai reads no parameter `host`; did you mean `hosts`? (it reads: ca_days, days, encrypt_ca, hosts, key_size, nodes, user, users)"),
+        err.starts_with("error: `-D host`: ") && err.contains("cockroach.rhai reads no parameter `host`; did you mean `hosts`? (it reads: ca_days, config, days, encrypt_ca, hosts, key_size, nodes, user, users)"),
         "{err}"
     );
     assert!(dir.files().is_empty(), "{}", dir.listing());

@@ -299,6 +299,23 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (u32, Vec<u8>)>) {
 }
 
 /// Fails (never skips) when a program the test needs is missing.
+/// The configuration block a seed prints after `after` (between its next pair of `~~~`
+/// fences), with the seed's four-space indentation taken off.
+pub fn seed_block(seed: &str, after: &str) -> String {
+    let text = std::fs::read_to_string(format!(
+        "{}/../shared/seeds/{seed}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    text.split(after)
+        .nth(1)
+        .and_then(|rest| rest.split("~~~").nth(1))
+        .unwrap_or_else(|| panic!("{seed}: no block after {after:?}"))
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect()
+}
+
 pub fn require(program: &str, package: &str) {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])

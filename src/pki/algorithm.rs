@@ -186,9 +186,86 @@ impl SignatureAlgorithm {
     }
 }
 
+/// A message digest by the names openssl's `default_md` and `-md` take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    /// SHA-1.
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl Digest {
+    /// Parses `sha256`, `SHA-384`, ...; `default` (the key's own digest) is `None`.
+    ///
+    /// # Errors
+    /// A digest pkirun does not know (`md5`, `sha3-256`, ...).
+    pub fn parse(s: &str) -> Result<Option<Self>> {
+        let n: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect();
+        Ok(Some(match n.as_str() {
+            "default" => return Ok(None),
+            "sha1" => Digest::Sha1,
+            "sha256" => Digest::Sha256,
+            "sha384" => Digest::Sha384,
+            "sha512" => Digest::Sha512,
+            _ => {
+                return Err(Error::InvalidOption {
+                    field: "digest".into(),
+                    reason: format!("`{s}` (expected sha256, sha384, sha512, sha1 or default)"),
+                });
+            }
+        }))
+    }
+
+    /// The openssl name (`sha256`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Digest::Sha1 => "sha1",
+            Digest::Sha256 => "sha256",
+            Digest::Sha384 => "sha384",
+            Digest::Sha512 => "sha512",
+        }
+    }
+}
+
+impl SignatureAlgorithm {
+    /// The digest the algorithm signs.
+    #[must_use]
+    pub fn digest(self) -> Digest {
+        match self {
+            SignatureAlgorithm::RsaSha1 => Digest::Sha1,
+            SignatureAlgorithm::RsaSha256 | SignatureAlgorithm::EcdsaSha256 => Digest::Sha256,
+            SignatureAlgorithm::RsaSha384 | SignatureAlgorithm::EcdsaSha384 => Digest::Sha384,
+            SignatureAlgorithm::RsaSha512 | SignatureAlgorithm::EcdsaSha512 => Digest::Sha512,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_parse_openssl_names_and_default_is_the_keys_own() {
+        assert_eq!(Digest::parse("sha256").unwrap(), Some(Digest::Sha256));
+        assert_eq!(Digest::parse("SHA-384").unwrap(), Some(Digest::Sha384));
+        assert_eq!(Digest::parse("default").unwrap(), None);
+        assert_eq!(
+            Digest::parse("md5").unwrap_err().to_string(),
+            "invalid `digest`: `md5` (expected sha256, sha384, sha512, sha1 or default)"
+        );
+        assert_eq!(SignatureAlgorithm::EcdsaSha384.digest(), Digest::Sha384);
+    }
 
     #[test]
     fn key_specs_parse_every_spelling() {

@@ -265,6 +265,7 @@ impl Ca {
     /// A policy refusal, or encoding or signing failure.
     pub fn self_signed(key: Key, subject: &DistinguishedName, profile: &Profile) -> Result<Self> {
         let now = SystemTime::now();
+        policy::check_digest(&profile.signing, key.signature_algorithm())?;
         policy::check_request(
             &Request {
                 subject,
@@ -393,6 +394,7 @@ impl Ca {
         serial: Option<&[u8]>,
         profile: &Profile,
     ) -> Result<Signed> {
+        policy::check_digest(&profile.signing, self.key.signature_algorithm())?;
         policy::check_request(&req, profile, &self.allowed_names)?;
         self.facts.check_names(req.sans)?;
         let now = SystemTime::now();

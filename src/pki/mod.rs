@@ -33,7 +33,7 @@ mod tlv;
 pub mod usage;
 pub mod verify;
 
-pub use algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
+pub use algorithm::{Digest, KeySpec, SignatureAlgorithm, describe_spec};
 pub use ca::{Ca, Signed, random_serial};
 pub use cert::{Certificate, colon_hex, rfc3339, x509_time};
 pub use config::cfssl;
@@ -42,7 +42,7 @@ pub use csr::{Csr, CsrParams};
 pub use error::{Error, Result};
 pub use index::{Database, DatabaseError, Entry, IndexTime, Revocation, RevocationDetail, Status};
 pub use key::{Key, KeyFormat, key_identifier_of_spki};
-pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr};
+pub use name::{CANONICAL_ORDER, DistinguishedName, NameAttr, short_name};
 pub use oneline::subject_oneline;
 pub use pkcs12::{Passphrase, Pkcs12, Pkcs12Error, Pkcs12Options};
 pub use policy::{NamePolicy, SigningPolicy};

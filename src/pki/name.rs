@@ -77,6 +77,13 @@ fn lookup(field: &str) -> Option<(&'static str, ObjectIdentifier, usize)> {
         })
 }
 
+/// The short name (`O`) of an attribute named by its short or long name or an alias
+/// (`organizationName`, `state`, `email`); `None` for a name pkirun does not know.
+#[must_use]
+pub fn short_name(field: &str) -> Option<&'static str> {
+    lookup(field).map(|(short, _, _)| short)
+}
+
 impl DistinguishedName {
     /// An empty name.
     #[must_use]
@@ -182,9 +189,11 @@ impl DistinguishedName {
         self.attrs.is_empty()
     }
 
-    /// The values of every attribute with this short name (e.g. all `OU`s).
+    /// The values of every attribute with this name (short, long or an alias: `O`,
+    /// `organizationName`), e.g. all `OU`s.
     #[must_use]
     pub fn get_all(&self, short: &str) -> Vec<&str> {
+        let short = short_name(short).unwrap_or(short);
         self.attrs
             .iter()
             .filter(|a| a.short.eq_ignore_ascii_case(short))

@@ -245,6 +245,7 @@ pub const PROFILE_KEYS: &[&str] = &[
     "allow_outliving_ca",
     "permitted",
     "excluded",
+    "digest",
 ];
 
 /// Builds a [`Profile`] from script options: `profile` (a built-in name) first, then every
@@ -325,6 +326,10 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
     }
     if let Some(v) = opts.get("allowed_names") {
         p.signing.allowed_names = allowed_names(v)?;
+    }
+    if let Some(v) = opts.get("digest") {
+        p.signing.digest =
+            crate::pki::Digest::parse(&string("digest", v)?).map_err(|e| e.to_string())?;
     }
     let opt_outs: [(&str, &mut bool); 5] = [
         ("allow_weak_keys", &mut p.signing.allow_weak_keys),

@@ -287,7 +287,11 @@ pub fn help(path: &Path) -> Result<String, ScriptError> {
         out.push_str("\nParameters (-D NAME=VALUE) and their defaults:\n");
         let width = reads.keys().map(String::len).max().unwrap_or(0);
         for d in reads.values() {
-            let default = d.default.as_deref().unwrap_or("(computed)");
+            let default = match d.default.as_deref() {
+                None => "(computed)",
+                Some("()") => "(none: the script decides when it is not given)",
+                Some(literal) => literal,
+            };
             out.push_str(&format!("  {:width$}  {default}\n", d.name));
         }
     }

@@ -28,16 +28,28 @@ pub trait CnfSource {
 }
 
 /// A configuration error, with the file and line it is about (OpenSSL's `line N` errors).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{file}` line {line}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CnfError {
     /// The file.
     pub file: String,
-    /// The line (1-based; the first line of a continued one).
+    /// The line (1-based; the first line of a continued one), 0 when the error is about the
+    /// file as a whole (a section it lacks, a file that cannot be read).
     pub line: usize,
     /// What is wrong.
     pub message: String,
 }
+
+impl fmt::Display for CnfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "`{}`: {}", self.file, self.message)
+        } else {
+            write!(f, "`{}` line {}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for CnfError {}
 
 /// One `name = value` of a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +70,8 @@ pub struct CnfValue {
 pub struct Cnf {
     sections: Vec<(String, Vec<CnfValue>)>,
     index: HashMap<String, usize>,
+    /// The file read first (the one named to [`Cnf::read`] or [`Cnf::parse`]).
+    file: String,
 }
 
 /// Expansions larger than this are refused, as OpenSSL's `MAX_CONF_VALUE_LENGTH` does.
@@ -73,7 +87,10 @@ impl Cnf {
     /// without `=`, a variable with no value, a `${` without `}`, an expansion over 64 KiB), named
     /// by file and line.
     pub fn read(path: &str, source: &dyn CnfSource) -> Result<Cnf, CnfError> {
-        let mut cnf = Cnf::default();
+        let mut cnf = Cnf {
+            file: path.to_string(),
+            ..Cnf::default()
+        };
         cnf.section_index("default");
         let mut state = State {
             section: "default".into(),
@@ -88,7 +105,10 @@ impl Cnf {
     /// # Errors
     /// As [`Cnf::read`].
     pub fn parse(text: &str, name: &str, source: &dyn CnfSource) -> Result<Cnf, CnfError> {
-        let mut cnf = Cnf::default();
+        let mut cnf = Cnf {
+            file: name.to_string(),
+            ..Cnf::default()
+        };
         cnf.section_index("default");
         let mut state = State {
             section: "default".into(),
@@ -96,6 +116,22 @@ impl Cnf {
         };
         cnf.parse_text(text, name, source, &mut state, 0)?;
         Ok(cnf)
+    }
+
+    /// The file read first, as it was named.
+    #[must_use]
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// An error about the configuration as a whole (a section it lacks), naming its file.
+    #[must_use]
+    pub fn error(&self, message: String) -> CnfError {
+        CnfError {
+            file: self.file.clone(),
+            line: 0,
+            message,
+        }
     }
 
     /// The section names, in the order they first appear (`default` first).

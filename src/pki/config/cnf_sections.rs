@@ -56,14 +56,9 @@ impl Cnf {
     /// `authorityInfoAccess`, `certificatePolicies`, ...), or a value it cannot read, named by
     /// file and line.
     pub fn extensions(&self, section: &str) -> Result<ExtensionSettings, CnfError> {
-        let values = self.section(section).ok_or_else(|| CnfError {
-            file: self
-                .section("default")
-                .and_then(|d| d.first())
-                .map_or_else(String::new, |v| v.file.clone()),
-            line: 0,
-            message: format!("no extension section `[ {section} ]`"),
-        })?;
+        let values = self
+            .section(section)
+            .ok_or_else(|| self.error(format!("no extension section `[ {section} ]`")))?;
         let mut out = ExtensionSettings::default();
         for v in values {
             match v.name.as_str() {
@@ -167,11 +162,9 @@ impl Cnf {
     /// A missing section, or a multi-valued RDN (`+CN`), which pkirun does not read from a
     /// configuration yet.
     pub fn subject(&self, section: &str, prompt: bool) -> Result<Vec<(String, String)>, CnfError> {
-        let values = self.section(section).ok_or_else(|| CnfError {
-            file: String::new(),
-            line: 0,
-            message: format!("no distinguished-name section `[ {section} ]`"),
-        })?;
+        let values = self
+            .section(section)
+            .ok_or_else(|| self.error(format!("no distinguished-name section `[ {section} ]`")))?;
         let mut out = Vec::new();
         for v in values {
             let mut field = v.name.as_str();

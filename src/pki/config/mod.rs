@@ -5,6 +5,7 @@
 
 pub mod cfssl;
 pub mod cnf;
+pub mod cnf_commands;
 pub mod cnf_sections;
 pub mod json;
 pub mod openssl;

@@ -150,6 +150,17 @@ impl fmt::Display for CopyExtensions {
     }
 }
 
+impl fmt::Display for PolicyRule {
+    /// The spelling [`PolicyRule::parse`] reads back: `supplied`, `optional`, `match`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PolicyRule::Supplied => "supplied",
+            PolicyRule::Optional => "optional",
+            PolicyRule::Match => "match",
+        })
+    }
+}
+
 impl PolicyRule {
     /// Parses `supplied`, `optional`, `match` for the subject field `field`.
     ///

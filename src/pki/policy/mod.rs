@@ -22,6 +22,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, Subject
 
 pub use names::NamePolicy;
 
+use super::algorithm::{Digest, SignatureAlgorithm};
 use super::error::{Error, Result};
 use super::name::DistinguishedName;
 use super::profile::Profile;
@@ -51,6 +52,29 @@ pub struct SigningPolicy {
     /// gives a leaf more days than its CA (easyrsa's `--days=10000` under a 3650-day CA), for
     /// scripts that reproduce it. `clamp_to_ca` wins when both are set.
     pub allow_outliving_ca: bool,
+    /// The digest the caller asked for (openssl's `default_md`); `None` is the key's own.
+    /// pkirun signs with one digest per key type, so another one is refused, never replaced.
+    pub digest: Option<Digest>,
+}
+
+/// Refuses a `digest` other than the one `signer` signs with.
+///
+/// # Errors
+/// [`Error::Refused`] naming both digests.
+pub fn check_digest(policy: &SigningPolicy, signer: SignatureAlgorithm) -> Result<()> {
+    match policy.digest {
+        Some(want) if want != signer.digest() => Err(refuse(
+            "digest",
+            format!(
+                "{} was asked (default_md), but pkirun signs with this key using {} only; \
+                 ask for {} or default",
+                want.name(),
+                signer.digest().name(),
+                signer.digest().name()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// RFC 5280 Appendix A upper bounds, in characters, of the subject attributes it bounds.

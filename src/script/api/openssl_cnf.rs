@@ -8,6 +8,8 @@ use rhai::{Array, Dynamic, Engine, Map};
 
 use super::FnResult;
 use crate::pki::config::cnf::{Cnf, CnfSource, CnfValue};
+use crate::pki::config::cnf_sections::ExtensionSettings;
+use crate::script::convert;
 use crate::script::{Ctx, rt};
 
 /// Registers `openssl_cnf` and the `Cnf` methods.
@@ -42,11 +44,47 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         [ req ] prompt = no the values as written, else each field's _default.",
         |cnf: &mut Cnf, section: &str| -> FnResult<Array> {
             let prompt = cnf.get("req", "prompt").is_none_or(|v| v.value.trim() != "no");
-            Ok(cnf.subject(section, prompt).map_err(rt)?
-                .into_iter()
-                .map(|(field, value)| Dynamic::from(format!("{field}={value}")))
-                .collect())
+            let pairs = cnf.subject(section, prompt).map_err(rt)?;
+            Ok(subject_array(&pairs).cast::<Array>())
         });
+    func!(engine, "request", ["cnf: Cnf", "Map"],
+        "What `openssl req -new -config F` puts in a request, as new_csr options: subject (the
+        distinguished_name section, prompt = no values or _defaults) and the req_extensions
+        section (san, san_critical, key_usage, ext_key_usage, basic_constraints). A setting pkirun
+        does not reproduce is an error naming the file and line.",
+        |cnf: &mut Cnf| -> FnResult<Map> {
+            let made = cnf.request().map_err(rt)?;
+            let mut map = extension_map(&made.extensions);
+            map.insert("subject".into(), subject_array(&made.subject));
+            Ok(map)
+        });
+    func!(engine, "self_signed", ["cnf: Cnf", "Map"],
+        "What `openssl req -x509 -config F` makes, as new_ca options: subject, the
+        x509_extensions section, and digest (default_md). Days are not in it: openssl req takes
+        them from -days.",
+        |cnf: &mut Cnf| -> FnResult<Map> {
+            let made = cnf.self_signed().map_err(rt)?;
+            let mut map = extension_map(&made.extensions);
+            map.insert("subject".into(), subject_array(&made.subject));
+            if let Some(d) = made.digest {
+                map.insert("digest".into(), d.name().into());
+            }
+            Ok(map)
+        });
+    func!(engine, "signing", ["cnf: Cnf", "opts: Map", "Map"],
+        "What `openssl ca -config F -policy P -extensions E` applies, as ca.sign options:
+        #{ policy: \"signing_policy\", extensions: \"signing_node_req\", ca: \"CA_default\" }
+        (each optional: the CA section's policy and x509_extensions, [ ca ]'s default_ca) gives
+        days (default_days), digest (default_md), copy_extensions (openssl's default none),
+        policy (the section's rules in order) and the extension section's key_usage,
+        ext_key_usage, basic_constraints, authority_key_id, subject_key_id, permitted, excluded.",
+        |cnf: &mut Cnf, opts: Map| signing(cnf, &opts));
+    func!(engine, "ca", ["cnf: Cnf", "Map"],
+        "The CA section [ ca ]'s default_ca names, as openssl ca reads it: section, dir,
+        database, serial, crlnumber, new_certs_dir, certificate, private_key, crl (paths with $dir
+        expanded), default_days, default_crl_days, default_md, copy_extensions, unique_subject,
+        policy, x509_extensions; absent settings are left out.",
+        |cnf: &mut Cnf| ca_settings(cnf));
     engine.register_get("sections", |cnf: &mut Cnf| -> Array {
         cnf.sections().map(|s| Dynamic::from(s.to_string())).collect()
     });
@@ -79,14 +117,27 @@ fn openssl_cnf(ctx: &Ctx, path: &str) -> FnResult<Cnf> {
 
 /// `cnf.extensions(section)`.
 fn extensions(cnf: &Cnf, section: &str) -> FnResult<Map> {
-    let e = cnf.extensions(section).map_err(rt)?;
-    let strings = |items: &[String]| -> Dynamic {
-        items
-            .iter()
-            .map(|s| Dynamic::from(s.clone()))
-            .collect::<Array>()
-            .into()
-    };
+    Ok(extension_map(&cnf.extensions(section).map_err(rt)?))
+}
+
+fn strings(items: &[String]) -> Dynamic {
+    items
+        .iter()
+        .map(|s| Dynamic::from(s.clone()))
+        .collect::<Array>()
+        .into()
+}
+
+fn subject_array(pairs: &[(String, String)]) -> Dynamic {
+    pairs
+        .iter()
+        .map(|(field, value)| Dynamic::from(format!("{field}={value}")))
+        .collect::<Array>()
+        .into()
+}
+
+/// An extension section's settings under the option names of new_csr, new_ca and ca.sign.
+fn extension_map(e: &ExtensionSettings) -> Map {
     let mut map = Map::new();
     if let Some(v) = &e.key_usage {
         map.insert("key_usage".into(), strings(v));
@@ -113,6 +164,83 @@ fn extensions(cnf: &Cnf, section: &str) -> FnResult<Map> {
         map.insert("san".into(), strings(v));
         map.insert("san_critical".into(), e.san_critical.into());
     }
+    map
+}
+
+/// `cnf.signing(#{ ca, policy, extensions })`.
+fn signing(cnf: &Cnf, opts: &Map) -> FnResult<Map> {
+    convert::check_keys("cnf.signing", opts, &["ca", "policy", "extensions"])?;
+    let name = |key: &str| -> FnResult<Option<String>> {
+        opts.get(key)
+            .map(|v| convert::string(key, v))
+            .transpose()
+            .map_err(rt)
+    };
+    let s = cnf
+        .signing(
+            name("ca")?.as_deref(),
+            name("policy")?.as_deref(),
+            name("extensions")?.as_deref(),
+        )
+        .map_err(rt)?;
+    let mut map = extension_map(&s.extensions);
+    if let Some(days) = s.days {
+        map.insert("days".into(), i64::from(days).into());
+    }
+    if let Some(d) = s.digest {
+        map.insert("digest".into(), d.name().into());
+    }
+    map.insert(
+        "copy_extensions".into(),
+        s.copy_extensions.to_string().into(),
+    );
+    map.insert(
+        "policy".into(),
+        s.policy
+            .iter()
+            .map(|(field, rule)| Dynamic::from(format!("{field}={rule}")))
+            .collect::<Array>()
+            .into(),
+    );
+    Ok(map)
+}
+
+/// `cnf.ca()`.
+fn ca_settings(cnf: &Cnf) -> FnResult<Map> {
+    let c = cnf.ca(None).map_err(rt)?;
+    let mut map = Map::new();
+    map.insert("section".into(), c.section.clone().into());
+    let paths = [
+        ("dir", &c.dir),
+        ("database", &c.database),
+        ("serial", &c.serial),
+        ("crlnumber", &c.crlnumber),
+        ("new_certs_dir", &c.new_certs_dir),
+        ("certificate", &c.certificate),
+        ("private_key", &c.private_key),
+        ("crl", &c.crl),
+        ("policy", &c.policy),
+        ("x509_extensions", &c.x509_extensions),
+    ];
+    for (key, value) in paths {
+        if let Some(v) = value {
+            map.insert(key.into(), v.clone().into());
+        }
+    }
+    if let Some(d) = c.default_days {
+        map.insert("default_days".into(), i64::from(d).into());
+    }
+    if let Some(d) = c.default_crl_days {
+        map.insert("default_crl_days".into(), i64::from(d).into());
+    }
+    if let Some(d) = c.default_md {
+        map.insert("default_md".into(), d.name().into());
+    }
+    map.insert(
+        "copy_extensions".into(),
+        c.copy_extensions.to_string().into(),
+    );
+    map.insert("unique_subject".into(), c.unique_subject.into());
     Ok(map)
 }
 
