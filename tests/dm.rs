@@ -564,3 +564,109 @@ fn dm_with_allow_exec_stops_at_a_failing_host_and_names_the_command() {
         );
     }
 }
+
+/// Debian's /usr/lib/ssl/openssl.cnf edited as the seed's step 3 says: `req_extensions =
+/// v3_req` under `[ req ]`, `subjectAltName = @alt_names` under `[ v3_req ]`, and an
+/// `[ alt_names ]` section with 127.0.0.1 and `hosts`.
+fn seed_openssl_cnf(hosts: &[&str]) -> String {
+    let mut text = std::fs::read_to_string("/usr/lib/ssl/openssl.cnf").unwrap();
+    assert!(text.contains("[ req ]\n") && text.contains("[ v3_req ]\n"));
+    text = text
+        .replacen("[ req ]\n", "[ req ]\nreq_extensions = v3_req\n", 1)
+        .replacen(
+            "[ v3_req ]\n",
+            "[ v3_req ]\nsubjectAltName = @alt_names\n",
+            1,
+        );
+    text.push_str("\n[ alt_names ]\nIP.1 = 127.0.0.1\n");
+    for (i, host) in hosts.iter().enumerate() {
+        text.push_str(&format!("IP.{} = {host}\n", i + 2));
+    }
+    text
+}
+
+/// Issue 11.2: `-D config=openssl.cnf` (and the worker's copy) gives the DM-master and DM-worker
+/// certificates the seed's commands give from the same files (`openssl req -new -config
+/// openssl.cnf`, answering only the Common Name, then `openssl x509 -req -extensions v3_req
+/// -extfile openssl.cnf` under the same CA): compared field by field, no difference.
+#[test]
+fn dm_with_the_seeds_edited_openssl_cnf_makes_what_openssl_makes() {
+    let dir = Dir::new();
+    dir.create("openssl.cnf", seed_openssl_cnf(&MASTERS));
+    dir.create("worker.cnf", seed_openssl_cnf(&WORKERS));
+    run_dm(
+        &dir,
+        &["-D", "config=openssl.cnf", "-D", "worker_config=worker.cnf"],
+    );
+    for (component, cnf) in [("master", "openssl.cnf"), ("worker", "worker.cnf")] {
+        let key = format!("o-{component}-key.pem");
+        let csr = format!("o-{component}.csr");
+        let cert = format!("o-{component}-cert.pem");
+        dir.openssl(&["genrsa", "-out", &key, "2048"]);
+        // The prompts: C, ST, L, O, OU take their defaults, CN is `dm`, the rest is empty.
+        let mut child = std::process::Command::new("openssl")
+            .args(["req", "-new", "-key", &key, "-out", &csr, "-config", cnf])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"\n\n\n\n\ndm\n\n\n\n")
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        dir.openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "365",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-in",
+            &csr,
+            "-out",
+            &cert,
+            "-extensions",
+            "v3_req",
+            "-extfile",
+            cnf,
+        ]);
+        let ours = format!("{component}-cert.pem");
+        let out = dir
+            .pkirun(&["diff", &cert, &ours, "--ignore", "serial,dates,key"])
+            .success()
+            .stdout();
+        assert!(out.contains("are the same"), "{component}: {out}");
+        let text = dir.x509_text(&ours);
+        assert!(
+            text.contains(
+                "Subject: C = AU, ST = Some-State, O = Internet Widgits Pty Ltd, CN = dm\n"
+            ),
+            "{text}"
+        );
+    }
+    let worker = dir.x509_text("worker-cert.pem");
+    assert!(worker.contains("IP Address:172.16.10.14"), "{worker}");
+
+    // The parameters the file says are refused with it; nothing is written.
+    let before = dir.snapshot();
+    let err = dir
+        .run_repo_script(
+            "scripts/dm.rhai",
+            &["-D", "config=openssl.cnf", "-D", "masters=10.0.0.1"],
+        )
+        .failure();
+    assert!(
+        err.contains("-D masters cannot be given with -D config: openssl.cnf's [ alt_names ] and subject defaults say it"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before);
+}
