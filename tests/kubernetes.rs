@@ -906,3 +906,116 @@ fn k8s_easyrsa_rerun_reuses_the_ca_and_appends_to_index_txt() {
         "pki/issued/apiserver2.crt",
     ]);
 }
+
+/// The page's csr.conf as it prints it (English edition), the angle brackets filled in.
+fn seed_csr_conf(values: &[(&str, &str)]) -> String {
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/seeds/002_857466b5d9a488c4.txt"
+    ))
+    .unwrap();
+    let block = seed
+        .split("(e.g. `csr.conf`).")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split("1.  Generate the certificate signing request")
+                .next()
+        })
+        .unwrap();
+    let mut text: String = block
+        .lines()
+        .skip_while(|l| !l.contains("[ req ]"))
+        .map(|l| format!("{}\n", l.strip_prefix("        ").unwrap_or(l.trim())))
+        .collect();
+    for (placeholder, value) in values {
+        text = text.replace(placeholder, value);
+    }
+    assert!(!text.contains('<'), "{text}");
+    text
+}
+
+/// Issue 11.2: `-D config=csr.conf` makes the server.csr `openssl req -new -config csr.conf`
+/// makes and the server.crt `openssl x509 -req -extensions v3_ext -extfile csr.conf` makes
+/// under the same CA, field by field; the parameters the file says are refused beside it.
+#[test]
+fn kubernetes_openssl_with_the_pages_csr_conf_makes_what_openssl_makes() {
+    let dir = Dir::new();
+    dir.create(
+        "csr.conf",
+        seed_csr_conf(&[
+            ("<country>", "DE"),
+            ("<state>", "Berlin"),
+            ("<city>", "Berlin"),
+            ("<organization unit>", "Ops"),
+            ("<organization>", "Example"),
+            ("<MASTER_IP>", "10.0.0.1"),
+            ("<MASTER_CLUSTER_IP>", "10.32.0.1"),
+        ]),
+    );
+    run(
+        &dir,
+        "scripts/kubernetes-openssl.rhai",
+        &["-D", "MASTER_IP=10.0.0.1", "-D", "config=csr.conf"],
+    );
+    dir.openssl(&["genrsa", "-out", "o.key", "2048"]);
+    dir.openssl(&[
+        "req", "-new", "-key", "o.key", "-out", "o.csr", "-config", "csr.conf",
+    ]);
+    dir.openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "o.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "o.crt",
+        "-days",
+        "10000",
+        "-extensions",
+        "v3_ext",
+        "-extfile",
+        "csr.conf",
+    ]);
+    for (theirs, ours, ignore) in [
+        ("o.csr", "server.csr", "key"),
+        ("o.crt", "server.crt", "serial,dates,key"),
+    ] {
+        let out = dir
+            .pkirun(&["diff", theirs, ours, "--ignore", ignore])
+            .success()
+            .stdout();
+        assert!(out.contains("are the same"), "{ours}: {out}");
+    }
+    let text = dir.x509_text("server.crt");
+    assert!(
+        text.contains(
+            "Subject: C = DE, ST = Berlin, L = Berlin, O = Example, OU = Ops, CN = 10.0.0.1\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("IP Address:10.32.0.1"), "{text}");
+
+    let before = dir.snapshot();
+    let err = dir
+        .run_repo_script(
+            "scripts/kubernetes-openssl.rhai",
+            &[
+                "-D",
+                "MASTER_IP=10.0.0.1",
+                "-D",
+                "config=csr.conf",
+                "-D",
+                "organization=Other",
+            ],
+        )
+        .failure();
+    assert!(
+        err.contains("-D organization cannot be given with -D config: csr.conf says it"),
+        "{err}"
+    );
+    assert_eq!(dir.snapshot(), before);
+}
