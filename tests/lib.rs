@@ -8,6 +8,7 @@ mod util;
 mod bulk;
 mod bulk_safety;
 mod bulk_stop;
+mod ca_dir;
 mod cnf;
 mod cockroach;
 mod crl;

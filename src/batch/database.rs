@@ -8,13 +8,14 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 
 use super::{Error, Result};
+use crate::pki::ca_dir::CaDir;
 use crate::pki::{Certificate, Database, Entry, Serial};
 use crate::workspace::{Workspace, WriteOptions, io_error};
 
-/// An open `DIR/index.txt`, appended to.
+/// An open `index.txt`, appended to.
 #[derive(Debug)]
 pub struct IndexLog {
-    dir: String,
+    files: CaDir,
     index: String,
     serials: HashSet<Serial>,
     file: Option<File>,
@@ -28,9 +29,8 @@ impl IndexLog {
     ///
     /// # Errors
     /// An unreadable or damaged index.txt (named, with its line).
-    pub fn open(ws: &Workspace, dir: &str) -> Result<Self> {
-        let dir = dir.trim_end_matches('/').to_string();
-        let index = format!("{dir}/index.txt");
+    pub fn open(ws: &Workspace, files: &CaDir) -> Result<Self> {
+        let index = files.database.clone();
         let mut serials = HashSet::new();
         if ws.exists(&index)? {
             let text = ws.read(&index)?;
@@ -41,7 +41,7 @@ impl IndexLog {
             serials.extend(db.entries().iter().map(|e| e.serial().clone()));
         }
         Ok(IndexLog {
-            dir,
+            files: files.clone(),
             index,
             serials,
             file: None,
@@ -88,9 +88,9 @@ impl IndexLog {
             return Ok(());
         }
         let err = |e: std::io::Error| Error::from(io_error("write", &self.index, e));
-        if self.file.is_none() && !ws.exists(&format!("{}/index.txt.attr", self.dir))? {
+        if self.file.is_none() && !ws.exists(&self.files.attr)? {
             ws.write(
-                &format!("{}/index.txt.attr", self.dir),
+                &self.files.attr,
                 b"unique_subject = no\n",
                 WriteOptions {
                     mode: Some(0o644),
@@ -131,9 +131,10 @@ impl IndexLog {
         let Some(last) = &self.last else {
             return Ok(());
         };
+        let next = next_serial_after(ws, &self.files.serial, last)?;
         ws.write(
-            &format!("{}/serial", self.dir),
-            last.next().file_text().as_bytes(),
+            &self.files.serial,
+            next.file_text().as_bytes(),
             WriteOptions {
                 mode: Some(0o644),
                 overwrite: true,
@@ -141,4 +142,23 @@ impl IndexLog {
         )?;
         Ok(())
     }
+}
+
+/// What the `serial` file should say after `last` was recorded: the serial after it, or what
+/// the file says already when that is further on (a CA that numbers in sequence never goes
+/// back to a number it may have used).
+///
+/// # Errors
+/// An unreadable or damaged `serial` file.
+pub fn next_serial_after(ws: &Workspace, path: &str, last: &Serial) -> Result<Serial> {
+    let after = last.next();
+    if !ws.exists(path)? {
+        return Ok(after);
+    }
+    let text = ws.read(path)?;
+    let current = Serial::parse_file(&text, path).map_err(|e| Error::Database {
+        path: path.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(std::cmp::max(current, after))
 }

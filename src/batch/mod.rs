@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-pub use database::IndexLog;
+pub use database::{IndexLog, next_serial_after};
 pub use inventory::{
     InventoryFormat, RawSpec, SpecDefaults, SpecStream, read_inventory, split_list,
 };
@@ -421,8 +421,8 @@ impl<'a> Run<'a> {
             .transpose()?;
         let index = opts
             .database
-            .as_deref()
-            .map(|dir| IndexLog::open(batch.ws, dir))
+            .as_ref()
+            .map(|files| IndexLog::open(batch.ws, files))
             .transpose()?;
         let certs = OutputDir::new(batch.ws, &layout.cert)?;
         let run = Run {
@@ -503,9 +503,11 @@ impl<'a> Run<'a> {
         spec: &BatchSpec,
         profile: &Profile,
     ) -> Result<Certificate> {
+        // A CA that numbers in sequence (an openssl ca directory) takes its own next serial.
         let serial = self.next_serial()?;
+        let serial = self.ca.next_serial().is_none().then_some(&serial[..]);
         self.ca
-            .issue_for_with_serial(spki, &spec.subject, &spec.sans, profile, Some(&serial))
+            .issue_for_with_serial(spki, &spec.subject, &spec.sans, profile, serial)
             .map(|signed| signed.cert)
             .map_err(|source| Error::Pki {
                 name: name.to_string(),
@@ -1009,7 +1011,8 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
             return Ok(reject(reason));
         }
         let serial = run.next_serial()?;
-        let cert = match ca.sign_with_serial(&csr, profile, Some(&serial)) {
+        let serial = ca.next_serial().is_none().then_some(&serial[..]);
+        let cert = match ca.sign_with_serial(&csr, profile, serial) {
             Ok(signed) => signed.cert,
             Err(e) => return Ok(reject(e.to_string())),
         };

@@ -59,9 +59,9 @@ pub struct BatchOptions {
     pub key_mode: u32,
     /// Key file format.
     pub key_format: KeyFormat,
-    /// The CA's database directory (`index.txt`), in which every certificate the batch
+    /// The CA's records (`index.txt`, `serial`), in which every certificate the batch
     /// issues is recorded once its files are durable; or none.
-    pub database: Option<String>,
+    pub database: Option<crate::pki::ca_dir::CaDir>,
 }
 
 impl Default for BatchOptions {

@@ -2,6 +2,7 @@
 //! profile, issue key + certificate in one step. Every certificate is made by [`Ca::certify`],
 //! which applies the signing policy ([`crate::pki::policy`]) and checks the CA first.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use const_oid::AssociatedOid;
@@ -19,6 +20,7 @@ use super::policy::issuer::IssuerFacts;
 use super::policy::{self, NamePolicy, Request};
 use super::profile::{AuthorityKeyId, CopyExtensions, PolicyRule, Profile};
 use super::san::San;
+use super::serial::Serial;
 
 /// A CA: its certificate and the private key that signs with it. `Debug` hides the key.
 #[derive(Debug, Clone)]
@@ -35,6 +37,9 @@ pub struct Ca {
     facts: IssuerFacts,
     /// Names every certificate of this CA must stay within, on top of each call's.
     allowed_names: NamePolicy,
+    /// The next serial when the CA numbers its certificates in sequence (an `openssl ca`
+    /// directory); shared by the clones of this CA. `None`: random serials.
+    numbering: Option<Arc<Mutex<Serial>>>,
 }
 
 /// A certificate just signed, with what the caller should be told about it (e.g. that its
@@ -346,7 +351,31 @@ impl Ca {
             key,
             key_id,
             allowed_names: NamePolicy::default(),
+            numbering: None,
         })
+    }
+
+    /// This CA numbering what it signs in sequence from `next`, as `openssl ca` does with its
+    /// `serial` file (a call that names its own serial keeps it). Clones share the counter.
+    ///
+    /// # Errors
+    /// A zero serial (RFC 5280 4.1.2.2: positive).
+    pub fn numbered_from(mut self, next: Serial) -> Result<Self> {
+        if next.is_zero() {
+            return Err(Error::Signing(
+                "the next serial is 00; RFC 5280 serials are positive".into(),
+            ));
+        }
+        self.numbering = Some(Arc::new(Mutex::new(next)));
+        Ok(self)
+    }
+
+    /// The serial the next certificate takes, when this CA numbers in sequence.
+    #[must_use]
+    pub fn next_serial(&self) -> Option<Serial> {
+        self.numbering
+            .as_ref()
+            .and_then(|n| n.lock().ok().map(|s| s.clone()))
     }
 
     /// This CA restricted to `names`: every certificate it signs must stay within them (and
@@ -401,6 +430,19 @@ impl Ca {
         let (not_after, note) =
             self.facts
                 .check(profile, now, now + profile.validity.duration())?;
+        // Taken after every check, so a refused request uses no number.
+        let numbered = match (serial, &self.numbering) {
+            (None, Some(next)) => {
+                let mut next = next
+                    .lock()
+                    .map_err(|_| Error::Signing("the CA's serial counter is unusable".into()))?;
+                let taken = next.clone();
+                *next = taken.next();
+                Some(taken)
+            }
+            _ => None,
+        };
+        let serial = numbered.as_ref().map(Serial::as_bytes).or(serial);
         let cert = build(
             &self.issuer(),
             Subject {

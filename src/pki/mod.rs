@@ -3,6 +3,7 @@
 
 mod algorithm;
 mod ca;
+pub mod ca_dir;
 mod cert;
 pub mod config;
 mod crl;

@@ -84,9 +84,9 @@ pub struct Ctx {
     notes: notes::Notes,
     /// The run's Ctrl-C flag, which batches watch too.
     interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
-    /// The CAs whose issuance databases record what they sign (`ca.use_database(dir)`): the
-    /// CA certificate and the database directory.
-    databases: std::sync::Mutex<Vec<(crate::pki::Certificate, String)>>,
+    /// The CAs whose issuance databases record what they sign (`ca.use_database(dir)`, or
+    /// `load_ca` of a CA directory): the CA certificate and its records' files.
+    databases: std::sync::Mutex<Vec<(crate::pki::Certificate, crate::pki::ca_dir::CaDir)>>,
 }
 
 /// What adds one area's functions (and property getters) to an engine.

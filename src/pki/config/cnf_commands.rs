@@ -331,8 +331,22 @@ impl Cnf {
                          leave it out of the policy instead",
                     ));
                 }
-                "default_startdate" | "default_enddate" | "rand_serial" | "crl_extensions"
-                | "default_crl_hours" => {
+                "crl_extensions" => {
+                    // pkirun's CRLs carry the authorityKeyIdentifier (keyid) and the CRL number.
+                    let section = self
+                        .section(&value)
+                        .ok_or_else(|| error(v, format!("no section `[ {value} ]`")))?;
+                    if let Some(other) = section.iter().find(|e| {
+                        e.name != "authorityKeyIdentifier" || !e.value.trim().starts_with("keyid")
+                    }) {
+                        return Err(error(
+                            other,
+                            "pkirun's CRLs carry authorityKeyIdentifier = keyid and a CRL number, \
+                             nothing else",
+                        ));
+                    }
+                }
+                "default_startdate" | "default_enddate" | "rand_serial" | "default_crl_hours" => {
                     return Err(error(v, "not read by pkirun yet; remove the line"));
                 }
                 // Where openssl keeps files and how it prints: no effect on a certificate.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, Map};
 
 use super::{FnResult, at};
-use crate::pki::{Ca, Certificate, Csr, Key, KeySpec, Profile};
+use crate::pki::ca_dir::CaDir;
+use crate::pki::{Ca, Certificate, Csr, Key, KeySpec, Profile, Serial};
 use crate::script::convert::{self, PROFILE_KEYS};
 use crate::script::{Ctx, rt};
 
@@ -20,6 +21,15 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, ctx => c, "load_ca", ["cert_path: &str", "key_path: &str", "Ca"],
         "Loads an existing CA from its certificate and key; refuses a key that does not match.",
         move |cert_path: &str, key_path: &str| load_ca(&c, cert_path, key_path));
+    func!(engine, ctx => c, "load_ca", ["path: &str", "Ca"],
+        "Continues an existing CA from its directory: an openssl ca configuration file (its
+        [ ca ] default_ca section names certificate, private_key, database, serial, new_certs_dir,
+        crlnumber) or an easy-rsa 3 pki/ directory. What the CA signs and write_cert/write_pair
+        write is recorded in that index.txt with a copy in new_certs_dir (pki/certs_by_serial),
+        so openssl ca and easyrsa can go on with the directory; an openssl ca CA numbers its
+        certificates from its serial file, as openssl ca does (easy-rsa's are random, as easyrsa
+        3 makes them). ca.revoke(cert, reason) and ca.crl(opts) then use the same records.",
+        move |path: &str| load_ca_dir(&c, path));
     func!(engine, ctx => c, "load_ca", ["cert_path: &str", "key_path: &str", "opts: Map", "Ca"],
         "Loads an existing CA restricted to names: #{ allowed_names: [\"*.db.internal\", \"10.0.0.0/16\"] }.
         Every certificate it signs must stay within them (and within each call's `allowed_names`).",
@@ -82,6 +92,43 @@ fn load_ca(ctx: &Ctx, cert_path: &str, key_path: &str) -> FnResult<Ca> {
         Certificate::from_pem(&ctx.ws.read(cert_path).map_err(rt)?).map_err(at(cert_path))?;
     let key = super::keys::read_key(ctx, key_path)?;
     Ca::load(cert, key).map_err(|e| rt(format!("`{cert_path}` + `{key_path}`: {e}")))
+}
+
+/// `load_ca(path)`: an openssl ca configuration or an easy-rsa `pki/`, bound to its records.
+fn load_ca_dir(ctx: &Ctx, path: &str) -> FnResult<Ca> {
+    let files = if ctx.ws.is_dir(path).map_err(rt)? {
+        let files = CaDir::easyrsa(path);
+        if !ctx.ws.exists(&files.database).map_err(rt)? {
+            return Err(rt(format!(
+                "load_ca: `{path}` is a directory without index.txt: not an easy-rsa pki/ with a \
+                 CA (easyrsa init-pki and build-ca make one); for openssl ca, name its \
+                 configuration file"
+            )));
+        }
+        files
+    } else {
+        let cnf = super::openssl_cnf::openssl_cnf(ctx, path)?;
+        let settings = cnf.ca(None).map_err(rt)?;
+        CaDir::openssl(&settings).map_err(|e| rt(format!("`{path}`: {e}")))?
+    };
+    let (Some(cert), Some(key)) = (&files.certificate, &files.private_key) else {
+        return Err(rt("load_ca: the layout names no certificate or key"));
+    };
+    let mut ca = load_ca(ctx, cert, key)?;
+    if files.numbers_in_sequence() {
+        let text = ctx.ws.read(&files.serial).map_err(|e| {
+            rt(format!(
+                "load_ca: {e} (openssl ca needs it too: echo 01 > {})",
+                files.serial
+            ))
+        })?;
+        let next = Serial::parse_file(&text, &files.serial).map_err(rt)?;
+        ca = ca
+            .numbered_from(next)
+            .map_err(|e| rt(format!("`{}`: {e}", files.serial)))?;
+    }
+    super::revocation::bind(ctx, &ca, files)?;
+    Ok(ca)
 }
 
 /// `ca.sign(csr, opts)`; its notes are printed when the run succeeds.

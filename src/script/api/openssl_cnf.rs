@@ -110,8 +110,8 @@ impl CnfSource for Workspace<'_> {
     }
 }
 
-/// `openssl_cnf(path)`.
-fn openssl_cnf(ctx: &Ctx, path: &str) -> FnResult<Cnf> {
+/// `openssl_cnf(path)`: the configuration at `path` in the working directory.
+pub(crate) fn openssl_cnf(ctx: &Ctx, path: &str) -> FnResult<Cnf> {
     Cnf::read(path, &Workspace(ctx)).map_err(rt)
 }
 

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use rhai::{Dynamic, Engine, Map};
 
 use super::FnResult;
+use crate::pki::ca_dir::CaDir;
 use crate::pki::{Ca, Certificate, Crl, CrlParams, Database, Entry, Reason, Serial};
 use crate::script::convert;
 use crate::script::{Ctx, rt};
@@ -36,12 +37,26 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         unspecified, keyCompromise, CACompromise, affiliationChanged, superseded,
         cessationOfOperation, certificateHold, removeFromCRL. A serial the database does not
         hold, or one already revoked, is refused.",
-        move |ca: Ca, dir: &str, what: Dynamic, reason: &str| revoke(&c, &ca, dir, &what, reason));
+        move |ca: Ca, dir: &str, what: Dynamic, reason: &str| revoke(&c, &ca, &CaDir::plain(dir), &what, reason));
+    func!(engine, ctx => c, "revoke", ["ca: Ca", "cert_or_serial: Dynamic", "reason: &str", "()"],
+        "Revokes in the CA's own records: those of a CA loaded from its directory (load_ca of an
+        openssl ca configuration or an easy-rsa pki/) or given one with use_database.",
+        move |ca: Ca, what: Dynamic, reason: &str| {
+            let files = own_records(&c, &ca, "revoke")?;
+            revoke(&c, &ca, &files, &what, reason)
+        });
     func!(engine, ctx => c, "crl", ["ca: Ca", "dir: &str", "opts: Map", "Crl"],
         "Makes a v2 CRL of every certificate revoked in DIR/index.txt, signed by the CA:
         #{ days: 30 } or #{ hours: 12 } until nextUpdate; the CRL number comes from DIR/crlnumber,
         which is advanced (as openssl ca -gencrl does).",
-        move |ca: Ca, dir: &str, opts: Map| crl(&c, &ca, dir, &opts));
+        move |ca: Ca, dir: &str, opts: Map| crl(&c, &ca, &CaDir::plain(dir), &opts));
+    func!(engine, ctx => c, "crl", ["ca: Ca", "opts: Map", "Crl"],
+        "Makes a CRL from the CA's own records (a CA loaded from its directory, or given one with
+        use_database), numbered from its crlnumber file, which is advanced.",
+        move |ca: Ca, opts: Map| {
+            let files = own_records(&c, &ca, "crl")?;
+            crl(&c, &ca, &files, &opts)
+        });
     func!(engine, ctx => c, "write_crl", ["path: &str", "crl: Crl", "()"],
         "Writes a CRL as PEM (X509 CRL, mode 0644), replacing the previous one atomically.",
         move |path: &str, crl: Crl| {
@@ -63,33 +78,13 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     });
 }
 
-/// The files of a CA directory.
-struct Files {
-    index: String,
-    attr: String,
-    crlnumber: String,
-    serial: String,
-}
-
-impl Files {
-    fn of(dir: &str) -> Files {
-        let dir = dir.trim_end_matches('/');
-        Files {
-            index: format!("{dir}/index.txt"),
-            attr: format!("{dir}/index.txt.attr"),
-            crlnumber: format!("{dir}/crlnumber"),
-            serial: format!("{dir}/serial"),
-        }
-    }
-}
-
-/// Reads DIR/index.txt (and its `.attr`), or a new database when there is none yet.
-fn load_database(ctx: &Ctx, files: &Files) -> FnResult<Database> {
-    if !ctx.ws.exists(&files.index).map_err(rt)? {
+/// Reads index.txt (and its `.attr`), or a new database when there is none yet.
+fn load_database(ctx: &Ctx, files: &CaDir) -> FnResult<Database> {
+    if !ctx.ws.exists(&files.database).map_err(rt)? {
         return Ok(Database::new());
     }
-    let text = ctx.ws.read(&files.index).map_err(rt)?;
-    let mut db = Database::from_index(&text, &files.index).map_err(rt)?;
+    let text = ctx.ws.read(&files.database).map_err(rt)?;
+    let mut db = Database::from_index(&text, &files.database).map_err(rt)?;
     if ctx.ws.exists(&files.attr).map_err(rt)? {
         let attr = ctx.ws.read(&files.attr).map_err(rt)?;
         db.read_attr(&attr, &files.attr).map_err(rt)?;
@@ -98,7 +93,7 @@ fn load_database(ctx: &Ctx, files: &Files) -> FnResult<Database> {
 }
 
 /// Writes index.txt and its `.attr` together, all or nothing.
-fn save_database(ctx: &Ctx, files: &Files, db: &Database) -> FnResult<()> {
+fn save_database(ctx: &Ctx, files: &CaDir, db: &Database) -> FnResult<()> {
     let replace = WriteOptions {
         mode: Some(0o644),
         overwrite: true,
@@ -106,7 +101,7 @@ fn save_database(ctx: &Ctx, files: &Files, db: &Database) -> FnResult<()> {
     let (index, attr) = (db.index_text(), db.attr_text());
     ctx.ws
         .write_all_or_nothing(&[
-            (files.index.as_str(), index.as_bytes(), replace),
+            (files.database.as_str(), index.as_bytes(), replace),
             (files.attr.as_str(), attr.as_bytes(), replace),
         ])
         .map_err(rt)
@@ -130,28 +125,34 @@ fn issued_by(ca: &Ca, cert: &Certificate) -> FnResult<()> {
 /// `ca.record(dir, cert)`.
 fn record(ctx: &Ctx, ca: &Ca, dir: &str, cert: &Certificate) -> FnResult<()> {
     issued_by(ca, cert)?;
-    let files = Files::of(dir);
+    let files = CaDir::plain(dir);
     let mut db = load_database(ctx, &files)?;
     db.record(cert)
-        .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+        .map_err(|e| rt(format!("`{}`: {e}", files.database)))?;
     save_database(ctx, &files, &db)
 }
 
 /// `ca.use_database(dir)`: reads the database now (a damaged one is refused before anything is
 /// signed) and remembers the CA and the directory for the run.
 fn use_database(ctx: &Ctx, ca: &Ca, dir: &str) -> FnResult<()> {
-    load_database(ctx, &Files::of(dir))?;
+    bind(ctx, ca, CaDir::plain(dir))
+}
+
+/// Binds `ca` to the records in `files` for the run, after reading them once (a damaged
+/// database is refused before anything is signed).
+pub(crate) fn bind(ctx: &Ctx, ca: &Ca, files: CaDir) -> FnResult<()> {
+    load_database(ctx, &files)?;
     let mut databases = ctx
         .databases
         .lock()
-        .map_err(|_| rt("use_database: the run's database list is unusable"))?;
+        .map_err(|_| rt("the run's database list is unusable"))?;
     databases.retain(|(cert, _)| cert.der() != ca.cert().der());
-    databases.push((ca.cert().clone(), dir.trim_end_matches('/').to_string()));
+    databases.push((ca.cert().clone(), files));
     Ok(())
 }
 
-/// The database directory given to this CA with `use_database`, if any.
-pub(crate) fn database_of(ctx: &Ctx, ca: &Ca) -> FnResult<Option<String>> {
+/// The records this CA was bound to (`use_database`, or `load_ca` of a CA directory), if any.
+pub(crate) fn database_of(ctx: &Ctx, ca: &Ca) -> FnResult<Option<CaDir>> {
     let databases = ctx
         .databases
         .lock()
@@ -159,15 +160,15 @@ pub(crate) fn database_of(ctx: &Ctx, ca: &Ca) -> FnResult<Option<String>> {
     Ok(databases
         .iter()
         .find(|(cert, _)| cert.der() == ca.cert().der())
-        .map(|(_, dir)| dir.clone()))
+        .map(|(_, files)| files.clone()))
 }
 
 /// The serials revoked in the database of this CA (`use_database`); empty without one.
 pub(crate) fn revoked_serials(ctx: &Ctx, ca: &Ca) -> FnResult<Vec<Serial>> {
-    let Some(dir) = database_of(ctx, ca)? else {
+    let Some(files) = database_of(ctx, ca)? else {
         return Ok(Vec::new());
     };
-    let db = load_database(ctx, &Files::of(&dir))?;
+    let db = load_database(ctx, &files)?;
     Ok(db.revoked().map(|e| e.serial().clone()).collect())
 }
 
@@ -188,7 +189,7 @@ pub(crate) fn records_for(
         .map_err(|_| rt("the run's database list is unusable"))?
         .clone();
     let mut files_out = Vec::new();
-    for (ca_cert, dir) in &databases {
+    for (ca_cert, files) in &databases {
         let ca_subject = ca_cert.subject_der().map_err(rt)?;
         let signed: Vec<&(&Certificate, &str)> = certs
             .iter()
@@ -202,31 +203,37 @@ pub(crate) fn records_for(
         if signed.is_empty() {
             continue;
         }
-        let files = Files::of(dir);
-        let mut db = load_database(ctx, &files)?;
+        let mut db = load_database(ctx, files)?;
         let mut last = None;
+        let mut copies = Vec::new();
         for (cert, path) in signed {
             let serial = Serial::from_bytes(cert.serial());
             if db.get(&serial).is_some() {
                 continue;
             }
             let entry = Entry::of_certificate(cert)
-                .map_err(|e| rt(format!("`{}`: {e}", files.index)))?
+                .map_err(|e| rt(format!("`{}`: {e}", files.database)))?
                 .with_file(path);
             db.record_entry(entry)
-                .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+                .map_err(|e| rt(format!("`{}`: {e}", files.database)))?;
+            if let Some(copy) = files.copy_path(&serial.to_hex()) {
+                copies.push((copy, cert.pem()));
+            }
             last = Some(serial);
         }
         let Some(last) = last else { continue };
-        files_out.push((files.index, db.index_text()));
-        files_out.push((files.attr, db.attr_text()));
-        files_out.push((files.serial, last.next().file_text()));
+        let next = crate::batch::next_serial_after(&ctx.ws, &files.serial, &last).map_err(rt)?;
+        files_out.push((files.database.clone(), db.index_text()));
+        files_out.push((files.attr.clone(), db.attr_text()));
+        files_out.push((files.serial.clone(), next.file_text()));
+        files_out.extend(copies);
     }
     Ok(files_out)
 }
 
-/// `ca.revoke(dir, cert_or_serial, reason)`.
-fn revoke(ctx: &Ctx, ca: &Ca, dir: &str, what: &Dynamic, reason: &str) -> FnResult<()> {
+/// `ca.revoke(dir, cert_or_serial, reason)`, or `ca.revoke(cert_or_serial, reason)` on the
+/// CA's own records.
+fn revoke(ctx: &Ctx, ca: &Ca, files: &CaDir, what: &Dynamic, reason: &str) -> FnResult<()> {
     let serial = if let Some(cert) = what.clone().try_cast::<Certificate>() {
         issued_by(ca, &cert)?;
         Serial::from_bytes(cert.serial())
@@ -240,15 +247,24 @@ fn revoke(ctx: &Ctx, ca: &Ca, dir: &str, what: &Dynamic, reason: &str) -> FnResu
              affiliationChanged, superseded, cessationOfOperation, certificateHold, removeFromCRL)"
         ))
     })?;
-    let files = Files::of(dir);
-    let mut db = load_database(ctx, &files)?;
+    let mut db = load_database(ctx, files)?;
     db.revoke(&serial, Some(reason), SystemTime::now())
-        .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
-    save_database(ctx, &files, &db)
+        .map_err(|e| rt(format!("`{}`: {e}", files.database)))?;
+    save_database(ctx, files, &db)
 }
 
-/// `ca.crl(dir, #{ days, hours })`.
-fn crl(ctx: &Ctx, ca: &Ca, dir: &str, opts: &Map) -> FnResult<Crl> {
+/// The records `ca` was bound to, for the calls that name no directory.
+fn own_records(ctx: &Ctx, ca: &Ca, call: &str) -> FnResult<CaDir> {
+    database_of(ctx, ca)?.ok_or_else(|| {
+        rt(format!(
+            "{call}: this CA keeps no records; load it from its directory (load_ca(\"ca.cnf\") or \
+             load_ca(\"pki\")), call ca.use_database(dir) first, or name the directory"
+        ))
+    })
+}
+
+/// `ca.crl(dir, #{ days, hours })`, or `ca.crl(#{ .. })` on the CA's own records.
+fn crl(ctx: &Ctx, ca: &Ca, files: &CaDir, opts: &Map) -> FnResult<Crl> {
     convert::check_keys("crl", opts, &["days", "hours"]).map_err(rt)?;
     let days = convert::opt_int(opts, "days").map_err(rt)?;
     let hours = convert::opt_int(opts, "hours").map_err(rt)?;
@@ -258,19 +274,21 @@ fn crl(ctx: &Ctx, ca: &Ca, dir: &str, opts: &Map) -> FnResult<Crl> {
     };
     let days = u64::try_from(days).map_err(|_| rt("crl: `days` must not be negative"))?;
     let hours = u64::try_from(hours).map_err(|_| rt("crl: `hours` must not be negative"))?;
-    let files = Files::of(dir);
-    let db = load_database(ctx, &files)?;
-    let number = if ctx.ws.exists(&files.crlnumber).map_err(rt)? {
-        let text = ctx.ws.read(&files.crlnumber).map_err(rt)?;
-        Serial::parse_file(&text, &files.crlnumber).map_err(rt)?
+    let crlnumber = files.crlnumber.as_deref().ok_or_else(|| {
+        rt("crl: the CA's configuration names no `crlnumber` file; pkirun's CRLs are numbered")
+    })?;
+    let db = load_database(ctx, files)?;
+    let number = if ctx.ws.exists(crlnumber).map_err(rt)? {
+        let text = ctx.ws.read(crlnumber).map_err(rt)?;
+        Serial::parse_file(&text, crlnumber).map_err(rt)?
     } else {
         Serial::from_bytes(&[1])
     };
     let crl = Crl::from_database(ca, &db, &CrlParams::new(days, hours, number.clone()))
-        .map_err(|e| rt(format!("`{}`: {e}", files.index)))?;
+        .map_err(|e| rt(format!("`{}`: {e}", files.database)))?;
     ctx.ws
         .write(
-            &files.crlnumber,
+            crlnumber,
             number.next().file_text().as_bytes(),
             WriteOptions {
                 mode: Some(0o644),
