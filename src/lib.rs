@@ -7,5 +7,6 @@
 pub mod batch;
 pub mod check;
 pub mod pki;
+pub mod plan_report;
 pub mod script;
 pub mod workspace;

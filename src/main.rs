@@ -15,6 +15,7 @@ use pkirun::pki::Validity;
 use pkirun::pki::drift::Reissue;
 use pkirun::pki::verify::Purpose;
 use pkirun::pki::{diff, inspect};
+use pkirun::plan_report::PlanReport;
 use pkirun::script::limits::Limits;
 use pkirun::script::passphrase::PassphraseSource;
 use pkirun::script::{self, Options};
@@ -71,6 +72,13 @@ struct Cli {
     /// Let the script run external commands with `exec()` (e.g. update-ca-certificates).
     #[arg(long)]
     allow_exec: bool,
+
+    /// Run the procedure without writing, replacing or removing anything (and without
+    /// generating keys), then print the plan: every file it would create, replace or keep,
+    /// with what changes in an existing one, and the commands it would run. With --json, the
+    /// plan as JSON.
+    #[arg(long)]
+    dry_run: bool,
 
     /// Threads for batch signing (default: all cores).
     #[arg(long, value_name = "N")]
@@ -316,9 +324,13 @@ fn run(cli: Cli) -> Result<Outcome, String> {
             let Some(script) = cli.script else {
                 return Err("no script given (try `pkirun --help`)".into());
             };
-            let ws = Workspace::new(&cli.dir)
+            let mut ws = Workspace::new(&cli.dir)
                 .map_err(|e| e.to_string())?
                 .with_force(cli.force);
+            if cli.dry_run {
+                ws = ws.dry_run();
+            }
+            let planned = ws.clone();
             let opts = Options {
                 params: cli.define.into_iter().collect::<BTreeMap<_, _>>(),
                 allow_exec: cli.allow_exec,
@@ -342,6 +354,16 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 },
             };
             match script::run_file(&script, ws, &opts) {
+                Ok(()) if cli.dry_run => {
+                    let report = PlanReport::of(&planned.plan(), &planned);
+                    let mut out = std::io::stdout().lock();
+                    if cli.json {
+                        write_json(&mut out, &report)?;
+                    } else {
+                        let _ = out.write_all(report.text().as_bytes());
+                    }
+                    Ok(Outcome::Ok)
+                }
                 Ok(()) => Ok(Outcome::Ok),
                 Err(e @ script::ScriptError::Interrupted { .. }) => {
                     eprintln!("{e}");

@@ -15,6 +15,7 @@ mod crl;
 mod diff;
 mod dm;
 mod drift;
+mod dry_run;
 mod errors;
 mod etcd;
 mod interop;

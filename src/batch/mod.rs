@@ -12,6 +12,7 @@ mod kept;
 mod manifest;
 mod options;
 mod output;
+mod plan;
 mod policy;
 
 use std::collections::{BTreeMap, HashSet};
@@ -27,6 +28,7 @@ pub use inventory::{
 };
 pub use manifest::{Manifest, ManifestEntry};
 pub use options::{BatchOptions, CsrSource, IssueOptions, Layout, SignOptions, SpecSource};
+pub use plan::{Planned, plan_issue_batch, plan_sign_batch};
 pub use policy::{NamePolicy, check_csr};
 
 use crate::pki::{Ca, Certificate, Csr, DistinguishedName, Key, KeySpec, Profile, San};

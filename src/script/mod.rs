@@ -132,6 +132,18 @@ impl Ctx {
         }
     }
 
+    /// A new key of `spec`: generated, or in a dry run (`--dry-run`) one of the placeholder
+    /// keys, so that a plan costs no key generation (nothing a dry run makes is written).
+    pub(crate) fn new_key(
+        &self,
+        spec: crate::pki::KeySpec,
+    ) -> Result<crate::pki::Key, Box<EvalAltResult>> {
+        if self.ws.is_dry_run() {
+            return placeholder_key(spec).map_err(rt);
+        }
+        crate::pki::Key::generate(spec).map_err(rt)
+    }
+
     /// Looks up a `-D` parameter and converts it to the type of `default`.
     fn param(&self, name: &str, default: Dynamic) -> Result<Dynamic, String> {
         let Some(raw) = self.params.get(name) else {
@@ -163,6 +175,26 @@ impl Ctx {
         }
         Ok(Dynamic::from(raw.clone()))
     }
+}
+
+/// The placeholder key of `spec` for dry runs (src/script/placeholder_keys.pem).
+fn placeholder_key(spec: crate::pki::KeySpec) -> crate::pki::Result<crate::pki::Key> {
+    use crate::pki::KeySpec;
+    const KEYS: &str = include_str!("placeholder_keys.pem");
+    let index = match spec {
+        KeySpec::Rsa(2048) => 0,
+        KeySpec::Rsa(3072) => 1,
+        KeySpec::Rsa(4096) => 2,
+        KeySpec::P256 => 3,
+        KeySpec::P384 => 4,
+        KeySpec::Rsa(_) => return crate::pki::Key::generate(spec),
+    };
+    let block = KEYS
+        .split("-----END PRIVATE KEY-----")
+        .nth(index)
+        .and_then(|b| b.find("-----BEGIN").map(|i| &b[i..]))
+        .unwrap_or_default();
+    crate::pki::Key::from_pem(format!("{block}-----END PRIVATE KEY-----\n").as_bytes())
 }
 
 /// Turns a doc text into the `///` comment lines Rhai keeps as metadata.

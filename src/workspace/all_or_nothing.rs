@@ -39,6 +39,9 @@ impl Workspace {
     /// each file is put in place. If that fails for one, the files already placed by this call
     /// are removed again (files they replaced are put back) and the staged data is discarded.
     pub fn write_all_or_nothing(&self, files: &[(&str, &[u8], WriteOptions)]) -> Result<()> {
+        if let Some(planned) = self.plan_write_all(files) {
+            return planned;
+        }
         let slots = self.check_all(files)?;
         let staged = stage_all(&slots, files)?;
         place_all(staged)

@@ -22,6 +22,13 @@ impl Workspace {
     /// Opens the directory `rel` (which must exist inside the root) for many reads and writes
     /// of files directly in it, without resolving a path per file: the bulk writer.
     pub fn open_dir(&self, rel: &str) -> Result<Dir> {
+        if self.is_dry_run() {
+            return Err(Error::InvalidPath {
+                path: self.display(rel),
+                reason: "the bulk writer is not open in a dry run (batches plan their files)"
+                    .into(),
+            });
+        }
         let path = self.resolve(rel)?;
         Dir::open(&path, self.display(rel), self.force)
     }

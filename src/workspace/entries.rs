@@ -11,6 +11,9 @@ use super::{Error, Result, TEMP_PREFIX, Workspace};
 impl Workspace {
     /// Reads a whole file.
     pub fn read(&self, rel: &str) -> Result<Vec<u8>> {
+        if let Some(data) = self.plan_read(rel)? {
+            return Ok(data);
+        }
         let path = self.resolve(rel)?;
         fs::read(&path).map_err(|e| self.io("read", rel, e))
     }
@@ -29,22 +32,34 @@ impl Workspace {
 
     /// Whether something exists at `rel` (symlinks are followed).
     pub fn exists(&self, rel: &str) -> Result<bool> {
+        if let Some((exists, _)) = self.plan_exists(rel)? {
+            return Ok(exists);
+        }
         Ok(self.metadata(rel)?.is_some())
     }
 
     /// Whether `rel` is an existing directory (symlinks are followed).
     pub fn is_dir(&self, rel: &str) -> Result<bool> {
+        if let Some((_, is_dir)) = self.plan_exists(rel)? {
+            return Ok(is_dir);
+        }
         Ok(self.metadata(rel)?.is_some_and(|m| m.is_dir()))
     }
 
     /// Creates a directory and its parents; succeeds if it already exists.
     pub fn mkdir(&self, rel: &str) -> Result<()> {
+        if let Some(planned) = self.plan_mkdir(rel) {
+            return planned;
+        }
         let path = self.resolve(rel)?;
         fs::create_dir_all(&path).map_err(|e| self.io("create directory", rel, e))
     }
 
     /// Removes a file (not a directory).
     pub fn remove(&self, rel: &str) -> Result<()> {
+        if let Some(planned) = self.plan_remove(rel) {
+            return planned;
+        }
         let path = self.resolve(rel)?;
         let meta = fs::symlink_metadata(&path).map_err(|e| self.io("remove", rel, e))?;
         if meta.is_dir() {
@@ -59,10 +74,21 @@ impl Workspace {
     /// The entries of a directory as root-relative paths (`dir/name`), sorted, without this
     /// module's temporary files.
     pub fn list(&self, rel: &str) -> Result<Vec<String>> {
+        let (added, removed) = self.plan_listing(rel)?;
         let path = self.resolve(rel)?;
-        let entries = fs::read_dir(&path).map_err(|e| self.io("list", rel, e))?;
         let dir = self.display(rel);
         let mut names = Vec::new();
+        let entries = match fs::read_dir(&path) {
+            Ok(entries) => entries,
+            // A directory this dry run plans: only what the plan puts in it.
+            Err(e) if is_missing(&e) && self.is_dir(rel)? => {
+                let mut names = added;
+                names.sort();
+                names.dedup();
+                return Ok(names);
+            }
+            Err(e) => return Err(self.io("list", rel, e)),
+        };
         for entry in entries {
             let entry = entry.map_err(|e| self.io("list", rel, e))?;
             let name = entry.file_name();
@@ -76,7 +102,10 @@ impl Workspace {
                 format!("{dir}/{name}")
             });
         }
+        names.retain(|n| !removed.contains(n));
+        names.extend(added);
         names.sort();
+        names.dedup();
         Ok(names)
     }
 
@@ -110,6 +139,9 @@ impl Workspace {
 
     /// Sets the permission bits of a file or directory.
     pub fn chmod(&self, rel: &str, mode: u32) -> Result<()> {
+        if let Some(planned) = self.plan_chmod(rel, mode) {
+            return planned;
+        }
         let path = self.resolve(rel)?;
         fs::set_permissions(&path, Permissions::from_mode(mode & 0o7777))
             .map_err(|e| self.io("set permissions", rel, e))

@@ -19,8 +19,8 @@
 //!
 //! Files: `confine.rs` resolves paths inside the root, `write.rs` is the single write,
 //! `all_or_nothing.rs` the group write, `dir.rs` an open directory for bulk runs, `entries.rs`
-//! reads, lists and manages entries, `atomic.rs` is the atomic write they all use and
-//! `error.rs` the error type.
+//! reads, lists and manages entries, `atomic.rs` is the atomic write they all use,
+//! `plan.rs` the dry run that keeps writes in memory, and `error.rs` the error type.
 
 use std::fs;
 use std::io;
@@ -32,12 +32,14 @@ mod confine;
 mod dir;
 mod entries;
 mod error;
+mod plan;
 #[cfg(test)]
 mod test_support;
 mod write;
 
 pub use dir::Dir;
 pub use error::{Error, Result, io_error};
+pub use plan::{Action, Plan, Planned};
 pub use write::WriteOptions;
 
 /// Name prefix of the temporary files this module creates; [`Workspace::list`] hides them.
@@ -50,6 +52,8 @@ pub struct Workspace {
     root: PathBuf,
     /// `--force`: overwriting is allowed for every write.
     force: bool,
+    /// A dry run's plan (`--dry-run`): writes go here instead of to disk.
+    plan: Option<plan::Shared>,
 }
 
 impl Workspace {
@@ -70,7 +74,11 @@ impl Workspace {
                 reason: "not a directory".into(),
             });
         }
-        Ok(Self { root, force: false })
+        Ok(Self {
+            root,
+            force: false,
+            plan: None,
+        })
     }
 
     /// With `force` (the `--force` flag), every write may overwrite existing files.

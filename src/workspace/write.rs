@@ -67,6 +67,9 @@ impl Workspace {
     /// Fails with [`Error::Exists`] if the file exists, unless `opts.overwrite` or `--force`.
     /// The directory must exist.
     pub fn write(&self, rel: &str, data: &[u8], opts: WriteOptions) -> Result<()> {
+        if let Some(planned) = self.plan_write(rel, data, opts) {
+            return planned;
+        }
         let target = self.prepare(rel, opts)?;
         let (parent, name) = target.open_parent(self)?;
         write_at(
@@ -84,9 +87,15 @@ impl Workspace {
     /// The copy gets `opts.mode`, or else the source's mode.
     pub fn copy(&self, from: &str, to: &str, opts: WriteOptions) -> Result<()> {
         let source = self.resolve(from)?;
-        let data = fs::read(&source).map_err(|e| self.io("copy", from, e))?;
+        let planned = self.plan_read(from)?;
+        let data = match &planned {
+            Some(data) => data.clone(),
+            None => fs::read(&source).map_err(|e| self.io("copy", from, e))?,
+        };
         let mode = match opts.mode {
             Some(mode) => mode,
+            // A file planned in this dry run: the default mode (its own is in the plan).
+            None if planned.is_some() => DEFAULT_MODE,
             None => {
                 let meta = fs::metadata(&source).map_err(|e| self.io("copy", from, e))?;
                 meta.permissions().mode() & 0o7777

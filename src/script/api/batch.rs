@@ -63,9 +63,30 @@ fn issue_batch(ctx: &Ctx, ca: &Ca, specs: Dynamic, opts: &Map) -> FnResult<Map> 
     options.run.database = super::revocation::database_of(ctx, ca)?;
     let specs = spec_source(specs)?;
     let bar = Bar::new(ctx.quiet);
+    if ctx.ws.is_dry_run() {
+        let planned = batch::plan_issue_batch(&run(ctx, ca, &bar), specs, &options).map_err(rt)?;
+        return Ok(planned_map(&planned));
+    }
     let summary = batch::issue_batch(&run(ctx, ca, &bar), specs, &options).map_err(batch_error)?;
     report(ctx, "issued", &summary);
     Ok(summary_map(&summary))
+}
+
+/// A dry run's batch result, shaped as a real one's: nothing issued, the planned count as
+/// `planned`, the existing outputs as `skipped`.
+fn planned_map(planned: &batch::Planned) -> Map {
+    let mut map = Map::new();
+    map.insert("issued".into(), Dynamic::from(0_i64));
+    map.insert(
+        "planned".into(),
+        Dynamic::from(i64::try_from(planned.issue).unwrap_or(i64::MAX)),
+    );
+    map.insert(
+        "skipped".into(),
+        Dynamic::from(i64::try_from(planned.keep).unwrap_or(i64::MAX)),
+    );
+    map.insert("seconds".into(), Dynamic::from(0.0_f64));
+    map
 }
 
 /// What a batch of this run works with: its directory, the CA, the bar and Ctrl-C.
@@ -95,6 +116,10 @@ fn sign_batch(ctx: &Ctx, ca: &Ca, csrs: Dynamic, opts: &Map) -> FnResult<Map> {
     options.run.database = super::revocation::database_of(ctx, ca)?;
     let csrs = csr_source(&csrs)?;
     let bar = Bar::new(ctx.quiet);
+    if ctx.ws.is_dry_run() {
+        let planned = batch::plan_sign_batch(&run(ctx, ca, &bar), &csrs, &options).map_err(rt)?;
+        return Ok(planned_map(&planned));
+    }
     let summary = batch::sign_batch(&run(ctx, ca, &bar), &csrs, &options).map_err(batch_error)?;
     // A refusal is one line that says what was signed too; the summary line only on success.
     if let Some(first) = summary.rejected.first() {

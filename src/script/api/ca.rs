@@ -158,7 +158,7 @@ fn renew(ctx: &Ctx, ca: &Ca, cert: &Certificate, opts: &Map) -> FnResult<Map> {
         let spec = crate::pki::PublicKey::from_spki_der(&spki)
             .map_err(rt)?
             .spec();
-        Some(Key::generate(spec).map_err(rt)?)
+        Some(ctx.new_key(spec)?)
     } else {
         None
     };

@@ -12,13 +12,13 @@ use crate::script::{Ctx, rt};
 /// Registers `gen_key`, `load_key`, `write_key`, `pem(key)` and the `spec` and `kind` getters.
 #[rustfmt::skip] // one entry per function: name and signature, doc, implementation
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
-    func!(engine, "gen_key", ["algorithm: &str", "size: i64", "Key"],
+    func!(engine, ctx => c, "gen_key", ["algorithm: &str", "size: i64", "Key"],
         "Generates a private key: gen_key(\"rsa\", 2048) or gen_key(\"ecdsa\", 384).
         RSA sizes 2048, 3072, 4096; ECDSA curves 256 (P-256) and 384 (P-384).",
-        gen_key);
-    func!(engine, "gen_key", ["spec: &str", "Key"],
+        move |algorithm: &str, size: i64| gen_key(&c, algorithm, size));
+    func!(engine, ctx => c, "gen_key", ["spec: &str", "Key"],
         "Generates a private key from a spec: \"rsa:2048\", \"ecdsa:384\", \"p256\", \"secp384r1\".",
-        gen_key_spec);
+        move |spec: &str| gen_key_spec(&c, spec));
     func!(engine, ctx => c, "load_key", ["path: &str", "Key"],
         "Loads a private key in any PEM form openssl, cfssl and easyrsa write, or DER.
         Accepted: PKCS#8 (PRIVATE KEY), PKCS#1 (RSA PRIVATE KEY), SEC1 (EC PRIVATE KEY), and encrypted
@@ -51,13 +51,13 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
 }
 
 /// `gen_key(algorithm, size)`.
-fn gen_key(algorithm: &str, size: i64) -> FnResult<Key> {
-    Key::generate(KeySpec::new(algorithm, size).map_err(rt)?).map_err(rt)
+fn gen_key(ctx: &Ctx, algorithm: &str, size: i64) -> FnResult<Key> {
+    ctx.new_key(KeySpec::new(algorithm, size).map_err(rt)?)
 }
 
 /// `gen_key(spec)`.
-fn gen_key_spec(spec: &str) -> FnResult<Key> {
-    Key::generate(KeySpec::parse(spec).map_err(rt)?).map_err(rt)
+fn gen_key_spec(ctx: &Ctx, spec: &str) -> FnResult<Key> {
+    ctx.new_key(KeySpec::parse(spec).map_err(rt)?)
 }
 
 /// `load_key(path)`: any PEM private key.

@@ -269,7 +269,7 @@ fn renew_one(ctx: &Ctx, ca: &Ca, cert: &Certificate, files: &[File], plan: &Plan
         Some(_) => {
             let spki = cert.public_key_der().map_err(rt)?;
             let spec = PublicKey::from_spki_der(&spki).map_err(rt)?.spec();
-            Some(Key::generate(spec).map_err(rt)?)
+            Some(ctx.new_key(spec)?)
         }
         None => None,
     };

@@ -57,7 +57,7 @@ fn key_for(ctx: &Ctx, path: &str, spec: &str) -> FnResult<Key> {
 /// The existing key at `path` if it is of `spec`, else a new one as the policy allows.
 fn key_for_spec(ctx: &Ctx, path: &str, spec: KeySpec) -> FnResult<Key> {
     if ctx.ws.force() || !ctx.ws.exists(path).map_err(rt)? {
-        return Key::generate(spec).map_err(rt);
+        return ctx.new_key(spec);
     }
     let existing = super::keys::read_key(ctx, path).map_err(|e| {
         rt(format!(
@@ -65,12 +65,13 @@ fn key_for_spec(ctx: &Ctx, path: &str, spec: KeySpec) -> FnResult<Key> {
         ))
     })?;
     let Some(drift) = drift::key_drift(&existing, spec) else {
+        ctx.ws.plan_keep(path, "the key asked for").map_err(rt)?;
         return Ok(existing);
     };
     match (ctx.reissue, ctx.rekey) {
         (Reissue::Changed, true) => {
             eprintln!("rekeying `{path}`: {drift}");
-            Key::generate(spec).map_err(rt)
+            ctx.new_key(spec)
         }
         (Reissue::Never, _) => {
             eprintln!("warning: `{path}`: {drift}; kept (--reissue never)");
@@ -99,6 +100,9 @@ fn is_current(
     // A certificate that is not written (kept, or refused) leaves no note.
     if !matches!(verdict, Ok(false)) {
         ctx.notes.drop_for(wanted);
+    }
+    if matches!(verdict, Ok(true)) {
+        ctx.ws.plan_keep(path, "up to date").map_err(rt)?;
     }
     verdict
 }

@@ -39,6 +39,10 @@ fn exec(ctx: &Ctx, command: &Array) -> FnResult<()> {
             args.join(" ")
         )));
     }
+    if ctx.ws.is_dry_run() {
+        // Listed in the plan, not run.
+        return ctx.ws.plan_command(&args).map_err(rt);
+    }
     let status = std::process::Command::new(prog)
         .args(rest)
         .current_dir(ctx.ws.root())

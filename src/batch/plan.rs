@@ -1,0 +1,228 @@
+//! A batch in a dry run: every row and CSR checked as the real batch checks them, and each
+//! output planned (described, not signed) in the workspace's plan; an output that exists is
+//! planned as kept, as the real batch keeps it when it still matches.
+
+use super::{
+    Batch, BatchSpec, CsrItem, CsrSource, Error, IssueOptions, Layout, Result, SignOptions,
+    SpecSource, check_csr, csr_items, read_inventory, validate_names,
+};
+use crate::pki::{Csr, Profile, describe_spec};
+use crate::workspace::WriteOptions;
+
+/// What a batch would do: how many outputs it would make and keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Planned {
+    /// Outputs it would make.
+    pub issue: usize,
+    /// Outputs that exist and would be checked and kept.
+    pub keep: usize,
+}
+
+fn days(profile: &Profile) -> u64 {
+    profile.validity.duration().as_secs().div_ceil(86_400)
+}
+
+fn describe(subject: &str, sans: &[String], issuer: &str, profile: &Profile) -> String {
+    let mut out = format!("subject {subject}");
+    if !sans.is_empty() {
+        out.push_str(&format!("; SAN {}", sans.join(", ")));
+    }
+    out.push_str(&format!("; issuer {issuer}; {} days", days(profile)));
+    out
+}
+
+const KEPT: &str = "exists: the batch checks it and keeps it when it still matches";
+
+/// Plans [`super::issue_batch`]: rows read and checked, outputs described.
+///
+/// # Errors
+/// A bad row or name, as the real batch would refuse it.
+pub fn plan_issue_batch(
+    batch: &Batch<'_>,
+    specs: SpecSource,
+    opts: &IssueOptions,
+) -> Result<Planned> {
+    let ws = batch.ws;
+    let (profiles, defaults) = opts.spec_defaults();
+    let (source_name, list): (String, Vec<BatchSpec>) = match specs {
+        SpecSource::Inventory(path) => {
+            let rows = read_inventory(ws, &path, &defaults)?
+                .map(|r| r.map(|(_, s)| s))
+                .collect::<Result<Vec<_>>>()?;
+            (path, rows)
+        }
+        SpecSource::List(rows) => {
+            let mut list = Vec::with_capacity(rows.len());
+            for (i, raw) in rows.into_iter().enumerate() {
+                list.push(raw.into_spec(&defaults).map_err(|message| Error::Row {
+                    source_name: "specs".into(),
+                    row: i + 1,
+                    message,
+                })?);
+            }
+            ("specs".into(), list)
+        }
+    };
+    let layout = &opts.layout;
+    validate_names(
+        ws,
+        layout,
+        &source_name,
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| (i + 1, s.name.as_str())),
+    )?;
+    let issuer = batch
+        .ca
+        .cert()
+        .subject()
+        .map_err(|source| Error::Pki {
+            name: "the CA".into(),
+            source,
+        })?
+        .to_string();
+    let mut planned = Planned::default();
+    for (i, spec) in list.iter().enumerate() {
+        let profile = profiles.get(spec.profile).ok_or_else(|| Error::Row {
+            source_name: source_name.clone(),
+            row: i + 1,
+            message: "unknown profile".into(),
+        })?;
+        let (cert, key) = (layout.cert_path(&spec.name), layout.key_path(&spec.name));
+        if ws.exists(&cert)? && !ws.force() {
+            ws.plan_keep(&cert, KEPT)?;
+            ws.plan_keep(&key, KEPT)?;
+            planned.keep += 1;
+            continue;
+        }
+        for path in [&cert, &key] {
+            if let Some((parent, _)) = path.rsplit_once('/') {
+                ws.mkdir(parent)?; // the batch makes its output directories
+            }
+        }
+        let sans: Vec<String> = spec.sans.iter().map(ToString::to_string).collect();
+        let what = describe(&spec.subject.to_string(), &sans, &issuer, profile);
+        let overwrite = WriteOptions {
+            mode: Some(opts.run.key_mode),
+            overwrite: true,
+        };
+        ws.plan_describe(
+            &key,
+            "key",
+            &format!("{} (made by the batch)", describe_spec(spec.key)),
+            overwrite,
+        )?;
+        ws.plan_describe(
+            &cert,
+            "certificate",
+            &format!("{what}; {}", describe_spec(spec.key)),
+            WriteOptions {
+                mode: Some(0o644),
+                overwrite: true,
+            },
+        )?;
+        planned.issue += 1;
+    }
+    plan_records(batch, &opts.run, planned.issue)?;
+    Ok(planned)
+}
+
+/// Plans [`super::sign_batch`]: every CSR read and checked against the profile; a CSR the
+/// real batch would refuse is an error here too.
+///
+/// # Errors
+/// A bad name, an unreadable CSR, or one the profile refuses.
+pub fn plan_sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Result<Planned> {
+    let ws = batch.ws;
+    let items: Vec<CsrItem> = csr_items(ws, csrs)?;
+    let layout = Layout {
+        cert: opts.out.clone(),
+        key: opts.out.clone(),
+    };
+    validate_names(
+        ws,
+        &layout,
+        "CSRs",
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i + 1, c.name.as_str())),
+    )?;
+    let issuer = batch
+        .ca
+        .cert()
+        .subject()
+        .map_err(|source| Error::Pki {
+            name: "the CA".into(),
+            source,
+        })?
+        .to_string();
+    let mut planned = Planned::default();
+    for item in &items {
+        let cert = layout.cert_path(&item.name);
+        if ws.exists(&cert)? && !ws.force() {
+            ws.plan_keep(&cert, KEPT)?;
+            planned.keep += 1;
+            continue;
+        }
+        let refused = |reason: String| Error::Row {
+            source_name: item.path.clone(),
+            row: 1,
+            message: format!("the batch would refuse it: {reason}"),
+        };
+        let csr = Csr::from_pem(&ws.read(&item.path)?).map_err(|e| refused(e.to_string()))?;
+        check_csr(&csr, &opts.profile).map_err(refused)?;
+        if let Some((parent, _)) = cert.rsplit_once('/') {
+            ws.mkdir(parent)?; // the batch makes its output directories
+        }
+        let sans: Vec<String> = csr.sans().iter().map(ToString::to_string).collect();
+        let subject = csr
+            .subject()
+            .map_err(|e| refused(e.to_string()))?
+            .to_string();
+        ws.plan_describe(
+            &cert,
+            "certificate",
+            &describe(&subject, &sans, &issuer, &opts.profile),
+            WriteOptions {
+                mode: Some(0o644),
+                overwrite: true,
+            },
+        )?;
+        planned.issue += 1;
+    }
+    plan_records(batch, &opts.run, planned.issue)?;
+    if let Some(report) = &opts.report {
+        // Written by every run, empty when nothing is refused (a refusal stops the plan).
+        super::write_report(ws, report, &[])?;
+    }
+    Ok(planned)
+}
+
+/// The manifest and the CA's index.txt a batch appends to.
+fn plan_records(batch: &Batch<'_>, run: &super::BatchOptions, lines: usize) -> Result<()> {
+    if lines == 0 {
+        return Ok(());
+    }
+    let append = WriteOptions {
+        mode: Some(0o644),
+        overwrite: true,
+    };
+    if let Some(manifest) = &run.manifest {
+        batch.ws.plan_describe(
+            manifest,
+            "manifest",
+            &format!("{lines} line(s) appended"),
+            append,
+        )?;
+    }
+    if let Some(files) = &run.database {
+        for (path, what) in [
+            (&files.database, format!("{lines} line(s) appended")),
+            (&files.serial, "the next serial".to_string()),
+        ] {
+            batch.ws.plan_describe(path, "database", &what, append)?;
+        }
+    }
+    Ok(())
+}

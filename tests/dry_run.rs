@@ -1,0 +1,251 @@
+//! `pkirun SCRIPT --dry-run` (issue 11.4) on every shipped script: in an empty directory (or
+//! one holding only the script's inputs) and again after the real run, nothing is written
+//! (files, modes and times unchanged), the plan lists exactly the files the real run writes,
+//! and the plan of an unchanged re-run changes nothing.
+
+use std::collections::BTreeSet;
+
+use crate::util::{Dir, repo};
+
+/// A shipped script, its `-D` settings and the inputs it needs in its directory.
+struct Case {
+    script: &'static str,
+    args: &'static [&'static str],
+    setup: fn(&Dir),
+    /// The script refuses to run twice (node-csr never replaces the key it made).
+    once: bool,
+}
+
+fn nothing(_: &Dir) {}
+
+const SITE: &[&str] = &[
+    "-D",
+    "servers=www=www.example.test,127.0.0.1;api=api.example.test",
+    "-D",
+    "clients=alice,bob",
+    "-D",
+    "permitted=example.test,127.0.0.0/8",
+    "-D",
+    "passphrase_file=pass.txt",
+];
+
+const CASES: &[Case] = &[
+    Case {
+        script: "cockroach",
+        args: &[],
+        setup: nothing,
+        once: false,
+    },
+    Case {
+        script: "dm",
+        args: &["-D", "ca_key_size=2048"],
+        setup: nothing,
+        once: false,
+    },
+    Case {
+        script: "kubernetes-openssl",
+        args: &["-D", "MASTER_IP=10.0.0.1"],
+        setup: nothing,
+        once: false,
+    },
+    Case {
+        script: "kubernetes-easyrsa",
+        args: &["-D", "MASTER_IP=10.0.0.1"],
+        setup: nothing,
+        once: false,
+    },
+    Case {
+        script: "kubernetes-cfssl",
+        args: &["-D", "MASTER_IP=10.0.0.1"],
+        setup: nothing,
+        once: false,
+    },
+    Case {
+        script: "etcd",
+        args: &["-D", "hosts=localhost,127.0.0.1"],
+        setup: nothing,
+        once: false,
+    },
+    Case {
+        script: "site-ca",
+        args: SITE,
+        setup: |dir| {
+            dir.create("pass.txt", "correct horse battery\n");
+        },
+        once: false,
+    },
+    Case {
+        script: "node-csr",
+        args: &["-D", "name=db7", "-D", "hosts=db7.db.internal,10.0.0.17"],
+        setup: nothing,
+        once: true,
+    },
+    Case {
+        script: "bulk",
+        args: &[],
+        setup: |dir| {
+            dir.create(
+                "inventory.csv",
+                std::fs::read(repo("scripts/inventory.example.csv")).unwrap(),
+            );
+        },
+        once: false,
+    },
+    Case {
+        script: "sign-csrs",
+        args: &["-D", "allowed=*.db.internal,10.0.0.0/16"],
+        setup: |dir| {
+            dir.run_script(
+                r#"mkdir("ca"); mkdir("csrs");
+let ca = new_ca(gen_key("ecdsa", 384), #{ subject: "/CN=Cluster CA" });
+write_pair("ca/ca-key.pem", ca.key, "ca/ca.pem", ca.cert);
+for n in ["db1", "db2"] {
+    let k = gen_key("ecdsa", 256);
+    write_csr(`csrs/${n}.csr`, new_csr(k, #{ subject: `/CN=${n}.db.internal`, san: [`DNS:${n}.db.internal`] }));
+}"#,
+                &[],
+            )
+            .success();
+        },
+        once: false,
+    },
+];
+
+fn run(dir: &Dir, case: &Case, extra: &[&str]) -> crate::util::Run {
+    let mut args: Vec<&str> = case.args.to_vec();
+    args.extend_from_slice(extra);
+    dir.run_repo_script(&format!("scripts/{}.rhai", case.script), &args)
+}
+
+/// The plan as JSON, after checking that the dry run wrote nothing.
+fn dry_run(dir: &Dir, case: &Case) -> serde_json::Value {
+    let before = dir.state();
+    let out = run(dir, case, &["--dry-run", "--json", "-q"])
+        .success()
+        .stdout();
+    assert_eq!(dir.state(), before, "{}: the dry run wrote", case.script);
+    // The script's own lines come first; the plan is the last JSON document.
+    let start = out.rfind("\n{").map_or(0, |i| i + 1);
+    serde_json::from_str(&out[start..])
+        .unwrap_or_else(|e| panic!("{}: no plan in the output ({e}):\n{out}", case.script))
+}
+
+/// A path with a random serial in its name (easy-rsa's `certs_by_serial/SERIAL.pem`) as one
+/// name: each run draws its own serial.
+fn serial_free(path: &str) -> String {
+    match path.rsplit_once("certs_by_serial/") {
+        Some((dir, _)) => format!("{dir}certs_by_serial/SERIAL.pem"),
+        None => path.to_string(),
+    }
+}
+
+fn paths(plan: &serde_json::Value, actions: &[&str]) -> BTreeSet<String> {
+    plan["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| actions.contains(&f["action"].as_str().unwrap()))
+        .map(|f| serial_free(f["path"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_shipped_script_plans_exactly_what_it_writes_and_writes_nothing() {
+    for case in CASES {
+        let dir = Dir::new();
+        (case.setup)(&dir);
+        let inputs: BTreeSet<String> = dir.files().into_iter().collect();
+        let plan = dry_run(&dir, case);
+        let planned = paths(&plan, &["create", "replace"]);
+
+        run(&dir, case, &["-q"]).success();
+        let written: BTreeSet<String> = dir
+            .files()
+            .into_iter()
+            .filter(|f| !inputs.contains(f))
+            .map(|f| serial_free(&f))
+            .collect();
+        assert_eq!(
+            planned, written,
+            "{}: plan vs real run\n{plan:#}",
+            case.script
+        );
+
+        if case.once {
+            // The dry run refuses what the real re-run refuses, and writes nothing either.
+            let before = dir.state();
+            let dry = run(&dir, case, &["--dry-run", "-q"]).failure();
+            let real = run(&dir, case, &["-q"]).failure();
+            assert_eq!(dry, real, "{}", case.script);
+            assert_eq!(dir.state(), before);
+            continue;
+        }
+        // An unchanged re-run plans nothing.
+        let again = dry_run(&dir, case);
+        let changing = paths(&again, &["create", "replace", "remove", "chmod"]);
+        assert!(
+            changing.is_empty() && again["directories"].as_array().unwrap().is_empty(),
+            "{}: an unchanged re-run plans {changing:?}\n{again:#}",
+            case.script
+        );
+    }
+}
+
+/// A changed parameter after a real run: the plan names the file and the field that would
+/// change, and the disk is untouched.
+#[test]
+fn a_changed_parameter_is_planned_field_by_field() {
+    let dir = Dir::new();
+    let case = &CASES[0];
+    run(&dir, case, &["-q"]).success();
+    let before = dir.state();
+    let out = dir
+        .run_repo_script(
+            "scripts/cockroach.rhai",
+            &[
+                "-D",
+                "hosts=localhost,db9.example.io",
+                "--reissue",
+                "changed",
+                "--dry-run",
+            ],
+        )
+        .success()
+        .stdout();
+    assert_eq!(dir.state(), before);
+    assert!(out.contains("replace  node-certs/node.crt"), "{out}");
+    assert!(
+        out.contains(
+            "subjectAltName: critical, DNS:localhost, DNS:node.example.io, IP Address:127.0.0.1 -> critical, DNS:localhost, DNS:db9.example.io"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("0 to create, 1 to replace"), "{out}");
+}
+
+/// `exec` steps are listed, not run.
+#[test]
+fn exec_steps_are_listed_not_run() {
+    let dir = Dir::new();
+    let out = dir
+        .run_repo_script(
+            "scripts/kubernetes-openssl.rhai",
+            &[
+                "-D",
+                "MASTER_IP=10.0.0.1",
+                "-D",
+                "dest=out",
+                "--allow-exec",
+                "--dry-run",
+            ],
+        )
+        .success()
+        .stdout();
+    assert!(out.contains("  run      mkdir -p out (not run)"), "{out}");
+    assert!(
+        out.contains("  run      cp ca.crt server.crt server.key out/ (not run)"),
+        "{out}"
+    );
+    assert!(dir.files().is_empty(), "{:?}", dir.files());
+    assert!(!dir.join("out").exists());
+}
