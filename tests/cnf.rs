@@ -152,6 +152,11 @@ fn what_openssl_refuses_is_refused_with_its_file_and_line() {
             true,
         ),
         (
+            "[ dn ]\nx:OU = Two\n",
+            "`bad.cnf` line 2: `x:OU`: not a name",
+            true,
+        ),
+        (
             "[ req ]\nx = $nothing\n",
             "`bad.cnf` line 2: variable `nothing` has no value",
             true,
@@ -281,13 +286,13 @@ fn an_extension_pkirun_does_not_write_is_named_with_its_line() {
     let dir = Dir::new();
     dir.create(
         "x.cnf",
-        "[ ext ]\nkeyUsage = digitalSignature\ncrlDistributionPoints = URI:http://crl.example.test/ca.crl\n\
+        "[ ext ]\nkeyUsage = digitalSignature\ncertificatePolicies = 2.23.140.1.2.1\n\
          [ san ]\nsubjectAltName = DNS:a.example.test, otherName:1.2.3;UTF8:x\n",
     );
     for (section, want) in [
         (
             "ext",
-            "`x.cnf` line 3: `crlDistributionPoints`: pkirun does not write `crlDistributionPoints`",
+            "`x.cnf` line 3: `certificatePolicies`: pkirun does not write `certificatePolicies`",
         ),
         (
             "san",
@@ -327,4 +332,144 @@ write_cert("leaf.crt", signed);"#;
     dir.run_script(script, &[]).success();
     let text = dir.x509_text("leaf.crt");
     assert!(text.contains("ecdsa-with-SHA384"), "{text}");
+}
+
+/// crlDistributionPoints and authorityInfoAccess from an extension section: `openssl x509 -req
+/// -extfile` and `ca.sign` with `cnf.extensions` write the same extensions (compared field by
+/// field), which openssl and Python's cryptography read back as the URIs given; a form pkirun
+/// does not write (a distribution point section) is named with its line.
+#[test]
+fn crl_distribution_points_and_authority_info_access_are_written_as_openssl_writes_them() {
+    let dir = Dir::new();
+    dir.create(
+        "ext.cnf",
+        "[ leaf ]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+         crlDistributionPoints = URI:http://crl.example.test/ca.crl, URI:ldap://ldap.example.test/cn=CA\n\
+         authorityInfoAccess = OCSP;URI:http://ocsp.example.test, caIssuers;URI:http://example.test/ca.crt\n\
+         [ bad ]\ncrlDistributionPoints = @dp\n[ dp ]\nfullname = URI:http://x.test/ca.crl\n",
+    );
+    dir.openssl_p256_self_signed("ca.key", "ca.crt", "/CN=Test CA");
+    dir.openssl_p256_csr("leaf.key", "/CN=leaf.example.test", "leaf.csr");
+    dir.openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "5",
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "leaf",
+        "-out",
+        "openssl.crt",
+    ]);
+    dir.run_script(
+        r#"import "openssl" as o;
+let ca = load_ca("ca.crt", "ca.key");
+let crt = ca.sign(load_csr("leaf.csr"), o::x509_req(5, openssl_cnf("ext.cnf").extensions("leaf")));
+write_cert("pkirun.crt", crt);"#,
+        &[],
+    )
+    .success();
+    let out = dir
+        .pkirun(&[
+            "diff",
+            "openssl.crt",
+            "pkirun.crt",
+            "--ignore",
+            "serial,dates",
+        ])
+        .success()
+        .stdout();
+    assert!(out.contains("are the same"), "{out}");
+    let text = dir.x509_text("pkirun.crt");
+    for want in [
+        "URI:http://crl.example.test/ca.crl",
+        "URI:ldap://ldap.example.test/cn=CA",
+        "OCSP - URI:http://ocsp.example.test",
+        "CA Issuers - URI:http://example.test/ca.crt",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let python = dir.python(
+        "from cryptography import x509\n\
+         c = x509.load_pem_x509_certificate(open('pkirun.crt','rb').read())\n\
+         dp = c.extensions.get_extension_for_class(x509.CRLDistributionPoints).value\n\
+         aia = c.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value\n\
+         print([n.value for p in dp for n in p.full_name])\n\
+         print([(d.access_method._name, d.access_location.value) for d in aia])\n",
+    );
+    assert!(
+        python.contains("['http://crl.example.test/ca.crl', 'ldap://ldap.example.test/cn=CA']"),
+        "{python}"
+    );
+    assert!(
+        python.contains(
+            "('OCSP', 'http://ocsp.example.test'), ('caIssuers', 'http://example.test/ca.crt')"
+        ),
+        "{python}"
+    );
+    let err = dir
+        .run_script(r#"openssl_cnf("ext.cnf").extensions("bad");"#, &[])
+        .failure();
+    assert!(
+        err.contains("`ext.cnf` line 7: `crlDistributionPoints`: `@dp`: pkirun writes distribution points as URI:..."),
+        "{err}"
+    );
+}
+
+/// A multi-valued RDN (`+serialNumber` after `CN`) and openssl's prefix rule (`ab.OU`, `1.OU`):
+/// the subject `openssl req -x509` makes from the section is the subject pkirun makes, RDN for
+/// RDN.
+#[test]
+fn multi_valued_rdns_and_prefixed_fields_make_openssls_subject() {
+    let dir = Dir::new();
+    dir.create(
+        "mv.cnf",
+        "[ req ]\nprompt = no\ndistinguished_name = dn\nx509_extensions = ext\n\
+         [ dn ]\nO = Acme\n1.OU = One\nab.OU = Two\nCN = host.example.test\n+serialNumber = 42\n\
+         [ ext ]\nbasicConstraints = critical,CA:true\n",
+    );
+    let out = openssl_req_x509(&dir, "mv.cnf", &[], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.run_script(
+        r#"let made = openssl_cnf("mv.cnf").self_signed();
+let ca = new_ca(load_key("k.pem"), made + #{ days: 30 });
+write_cert("ours.pem", ca.cert);"#,
+        &[],
+    )
+    .success();
+    let subject = |f: &str| {
+        dir.openssl(&[
+            "x509", "-in", f, "-noout", "-subject", "-nameopt", "RFC2253",
+        ])
+    };
+    assert_eq!(subject("ours.pem"), subject("c.pem"));
+    assert!(
+        subject("ours.pem").contains("CN=host.example.test+serialNumber=42"),
+        "{}",
+        subject("ours.pem")
+    );
+    let der = |f: &str| {
+        dir.openssl(&[
+            "x509",
+            "-in",
+            f,
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "multiline",
+        ])
+    };
+    assert_eq!(der("ours.pem"), der("c.pem"));
 }

@@ -150,6 +150,17 @@ fn build(
             exts.push(ext::authority_key_id(issuer.key_id, Some(pair))?);
         }
     }
+    if !profile.crl_distribution_points.is_empty() {
+        exts.push(ext::crl_distribution_points(
+            &profile.crl_distribution_points,
+        )?);
+    }
+    if !profile.ocsp.is_empty() || !profile.ca_issuers.is_empty() {
+        exts.push(ext::authority_info_access(
+            &profile.ocsp,
+            &profile.ca_issuers,
+        )?);
+    }
     if let Some(nc) = &profile.name_constraints {
         // Critical, as RFC 5280 requires of a CA's nameConstraints.
         exts.push(ext::make(nc, true)?);

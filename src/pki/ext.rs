@@ -2,14 +2,19 @@
 //! `critical,` prefix), not a library's fixed choice.
 
 use const_oid::AssociatedOid;
+use const_oid::db::rfc5280;
 use der::Encode;
+use der::asn1::Ia5String;
 use der::asn1::OctetString;
 use flagset::FlagSet;
 use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::DistributionPointName;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectAltName, SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -28,6 +33,47 @@ pub fn make<T: Encode + AssociatedOid>(value: &T, critical: bool) -> Result<Exte
         critical,
         extn_value: OctetString::new(value.to_der()?)?,
     })
+}
+
+/// crlDistributionPoints: one distribution point per URI (a full name), not critical.
+///
+/// # Errors
+/// A URI that is not an IA5String, or DER encoding failure.
+pub fn crl_distribution_points(uris: &[String]) -> Result<Extension> {
+    let points = uris
+        .iter()
+        .map(|uri| {
+            Ok(DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![
+                    GeneralName::UniformResourceIdentifier(Ia5String::new(uri)?),
+                ])),
+                reasons: None,
+                crl_issuer: None,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    make(&CrlDistributionPoints(points), false)
+}
+
+/// authorityInfoAccess: the OCSP responders, then the caIssuers URIs; not critical.
+///
+/// # Errors
+/// A URI that is not an IA5String, or DER encoding failure.
+pub fn authority_info_access(ocsp: &[String], ca_issuers: &[String]) -> Result<Extension> {
+    let described = |method, uri: &String| -> Result<AccessDescription> {
+        Ok(AccessDescription {
+            access_method: method,
+            access_location: GeneralName::UniformResourceIdentifier(Ia5String::new(uri)?),
+        })
+    };
+    let mut access = Vec::new();
+    for uri in ocsp {
+        access.push(described(rfc5280::ID_AD_OCSP, uri)?);
+    }
+    for uri in ca_issuers {
+        access.push(described(rfc5280::ID_AD_CA_ISSUERS, uri)?);
+    }
+    make(&AuthorityInfoAccessSyntax(access), false)
 }
 
 /// basicConstraints.

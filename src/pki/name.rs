@@ -56,6 +56,9 @@ pub struct NameAttr {
     pub oid: ObjectIdentifier,
     /// The value, as text.
     pub value: String,
+    /// In the same RDN as the attribute before it: a multi-valued RDN (`CN = a + UID = b`,
+    /// `+UID` in an openssl configuration).
+    pub joined: bool,
 }
 
 /// A distinguished name: attributes in the order they are written, one per RDN.
@@ -97,6 +100,20 @@ impl DistinguishedName {
     /// # Errors
     /// An unknown field name or an invalid value.
     pub fn push(&mut self, field: &str, value: &str) -> Result<()> {
+        self.push_attr(field, value, false)
+    }
+
+    /// Adds an attribute to the last RDN, making it multi-valued (openssl's `+` in a
+    /// distinguished-name section); with no RDN yet, starts one.
+    ///
+    /// # Errors
+    /// As [`Self::push`].
+    pub fn push_joined(&mut self, field: &str, value: &str) -> Result<()> {
+        let joined = !self.attrs.is_empty();
+        self.push_attr(field, value, joined)
+    }
+
+    fn push_attr(&mut self, field: &str, value: &str, joined: bool) -> Result<()> {
         let bad = |reason: String| Error::InvalidName {
             field: field.to_string(),
             reason,
@@ -126,6 +143,7 @@ impl DistinguishedName {
             short: short.to_string(),
             oid,
             value: value.to_string(),
+            joined,
         });
         Ok(())
     }
@@ -163,16 +181,19 @@ impl DistinguishedName {
             reason: e.to_string(),
         })?;
         let mut attrs = Vec::new();
-        for atv in name.iter() {
-            let short = ATTRS
-                .iter()
-                .find(|(_, _, oid, _)| *oid == atv.oid)
-                .map_or_else(|| atv.oid.to_string(), |(s, _, _, _)| (*s).to_string());
-            attrs.push(NameAttr {
-                short,
-                oid: atv.oid,
-                value: any_to_string(&atv.value),
-            });
+        for rdn in name.iter_rdn() {
+            for (i, atv) in rdn.iter().enumerate() {
+                let short = ATTRS
+                    .iter()
+                    .find(|(_, _, oid, _)| *oid == atv.oid)
+                    .map_or_else(|| atv.oid.to_string(), |(s, _, _, _)| (*s).to_string());
+                attrs.push(NameAttr {
+                    short,
+                    oid: atv.oid,
+                    value: any_to_string(&atv.value),
+                    joined: i > 0,
+                });
+            }
         }
         Ok(Self { attrs })
     }
@@ -213,7 +234,8 @@ impl DistinguishedName {
     /// # Errors
     /// Only on values DER cannot carry (never for names built through [`Self::push`]).
     pub fn to_der(&self) -> Result<Vec<u8>> {
-        let mut rdns = Vec::with_capacity(self.attrs.len());
+        // Each RDN's attributes: one, or several for a multi-valued RDN.
+        let mut groups: Vec<Vec<AttributeTypeAndValue>> = Vec::with_capacity(self.attrs.len());
         for a in &self.attrs {
             let tag = match a.short.as_str() {
                 "C" => Tag::PrintableString,
@@ -224,8 +246,15 @@ impl DistinguishedName {
                 oid: a.oid,
                 value: Any::new(tag, a.value.as_bytes())?,
             };
-            let set = SetOfVec::try_from(vec![atv])?;
-            rdns.push(RelativeDistinguishedName::from(set));
+            match groups.last_mut() {
+                Some(group) if a.joined => group.push(atv),
+                _ => groups.push(vec![atv]),
+            }
+        }
+        let mut rdns = Vec::with_capacity(groups.len());
+        for group in groups {
+            // DER orders a SET OF by encoding, as OpenSSL does when it writes the name.
+            rdns.push(RelativeDistinguishedName::from(SetOfVec::try_from(group)?));
         }
         // An RDNSequence encodes exactly as the Name that wraps it.
         Ok(RdnSequence::from(rdns).to_der()?)
@@ -253,7 +282,7 @@ impl fmt::Display for DistinguishedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, a) in self.attrs.iter().enumerate() {
             if i > 0 {
-                f.write_str(", ")?;
+                f.write_str(if a.joined { " + " } else { ", " })?;
             }
             write!(f, "{} = {}", a.short, a.value)?;
         }
@@ -264,6 +293,24 @@ impl fmt::Display for DistinguishedName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_valued_rdn_survives_decoding_and_encoding() {
+        let mut dn = DistinguishedName::parse("/O=Acme").unwrap();
+        dn.push("CN", "host").unwrap();
+        dn.push_joined("serialNumber", "42").unwrap();
+        assert_eq!(dn.to_string(), "O = Acme, CN = host + serialNumber = 42");
+        let der = dn.to_der().unwrap();
+        let name = Name::from_der(&der).unwrap();
+        assert_eq!(
+            name.iter_rdn().count(),
+            2,
+            "two RDNs, the second with two values"
+        );
+        let back = DistinguishedName::from_der(&der).unwrap();
+        assert_eq!(back.to_der().unwrap(), der);
+        assert_eq!(back.get("serialNumber"), Some("42"));
+    }
 
     #[test]
     fn parse_keeps_order_and_several_ou() {

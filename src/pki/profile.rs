@@ -164,6 +164,39 @@ pub struct Profile {
     /// Name constraints to write on the certificate (a CA), as a critical extension; the CA
     /// then refuses to sign names outside them.
     pub name_constraints: Option<x509_cert::ext::pkix::constraints::name::NameConstraints>,
+    /// crlDistributionPoints: where relying parties fetch the issuer's CRL, one distribution
+    /// point per URI (as openssl writes `URI:a, URI:b`); empty: no extension.
+    pub crl_distribution_points: Vec<String>,
+    /// authorityInfoAccess `OCSP` URIs (the issuer's OCSP responder).
+    pub ocsp: Vec<String>,
+    /// authorityInfoAccess `caIssuers` URIs (where the issuer's certificate is published).
+    pub ca_issuers: Vec<String>,
+}
+
+/// Checks a URI for crlDistributionPoints or authorityInfoAccess: ASCII (an IA5String), no
+/// spaces or control characters, with a scheme (`http://...`, `ldap://...`).
+///
+/// # Errors
+/// [`Error::InvalidOption`] naming `field` and the URI.
+pub fn check_uri(field: &str, uri: &str) -> Result<()> {
+    let scheme_ok = uri.split_once(':').is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && !rest.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !scheme_ok || !uri.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Error::InvalidOption {
+            field: field.into(),
+            reason: format!(
+                "`{}` is not a URI (ASCII, no spaces, with a scheme: http://crl.example.test/ca.crl)",
+                uri.escape_debug()
+            ),
+        });
+    }
+    Ok(())
 }
 
 impl Default for Profile {
@@ -183,6 +216,9 @@ impl Default for Profile {
             backdate_seconds: 0,
             signing: SigningPolicy::default(),
             name_constraints: None,
+            crl_distribution_points: Vec::new(),
+            ocsp: Vec::new(),
+            ca_issuers: Vec::new(),
         }
     }
 }

@@ -149,7 +149,12 @@ pub fn subject(v: &Dynamic) -> ConvResult<DistinguishedName> {
                 let (k, val) = s
                     .split_once('=')
                     .ok_or_else(|| format!("`subject`: `{s}` is not FIELD=VALUE"))?;
-                dn.push(k.trim(), val.trim()).map_err(err)?;
+                // `+FIELD=VALUE`: in the same RDN as the one before (a multi-valued RDN).
+                match k.trim().strip_prefix('+') {
+                    Some(k) => dn.push_joined(k.trim(), val.trim()),
+                    None => dn.push(k.trim(), val.trim()),
+                }
+                .map_err(err)?;
             }
         }
         return Ok(dn);
@@ -246,6 +251,9 @@ pub const PROFILE_KEYS: &[&str] = &[
     "permitted",
     "excluded",
     "digest",
+    "crl_distribution_points",
+    "ocsp",
+    "ca_issuers",
 ];
 
 /// Builds a [`Profile`] from script options: `profile` (a built-in name) first, then every
@@ -326,6 +334,19 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
     }
     if let Some(v) = opts.get("allowed_names") {
         p.signing.allowed_names = allowed_names(v)?;
+    }
+    for (key, list) in [
+        ("crl_distribution_points", &mut p.crl_distribution_points),
+        ("ocsp", &mut p.ocsp),
+        ("ca_issuers", &mut p.ca_issuers),
+    ] {
+        if let Some(v) = opts.get(key) {
+            let uris = string_list(key, v)?;
+            for uri in &uris {
+                crate::pki::profile::check_uri(key, uri).map_err(|e| e.to_string())?;
+            }
+            *list = uris;
+        }
     }
     if let Some(v) = opts.get("digest") {
         p.signing.digest =

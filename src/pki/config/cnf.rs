@@ -451,7 +451,7 @@ struct State {
 /// Letters, digits and the punctuation OpenSSL allows in names (`1.OU`, `DNS.1`,
 /// `commonName_default`, `req_distinguished_name`).
 fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "_.-!%&*+,/;?@^~|:".contains(c)
+    c.is_ascii_alphanumeric() || "_.-!%&*+,/;?@^~|".contains(c)
 }
 
 /// What a variable name may hold (OpenSSL: alphanumerics and `_`).

@@ -161,8 +161,9 @@ impl Cnf {
                     if let Some(v) = self.get_in_section(section, name) {
                         return Err(error(
                             v,
-                            "pkirun's requests do not carry it (the CA writes key identifiers \
-                             and constraints); move it to the signing section",
+                            "pkirun's requests do not carry it (the CA writes key identifiers, \
+                             constraints and where its CRL and certificate are); move it to the \
+                             signing section",
                         ));
                     }
                 }

@@ -29,6 +29,12 @@ pub struct ExtensionSettings {
     pub permitted: Vec<String>,
     /// `nameConstraints` excluded subtrees.
     pub excluded: Vec<String>,
+    /// `crlDistributionPoints` URIs.
+    pub crl_distribution_points: Vec<String>,
+    /// `authorityInfoAccess` `OCSP;URI:` entries.
+    pub ocsp: Vec<String>,
+    /// `authorityInfoAccess` `caIssuers;URI:` entries.
+    pub ca_issuers: Vec<String>,
 }
 
 fn error(v: &CnfValue, message: String) -> CnfError {
@@ -125,13 +131,55 @@ impl Cnf {
                         }
                     }
                 }
+                "crlDistributionPoints" => {
+                    for item in list(&v.value) {
+                        let uri = item.strip_prefix("URI:").ok_or_else(|| {
+                            error(
+                                v,
+                                format!(
+                                    "`{item}`: pkirun writes distribution points as URI:..., \
+                                     one point each (not critical, no section form)"
+                                ),
+                            )
+                        })?;
+                        crate::pki::profile::check_uri("crlDistributionPoints", uri.trim())
+                            .map_err(|e| error(v, e.to_string()))?;
+                        out.crl_distribution_points.push(uri.trim().to_string());
+                    }
+                }
+                "authorityInfoAccess" => {
+                    for item in list(&v.value) {
+                        let (method, location) = item.split_once(';').ok_or_else(|| {
+                            error(
+                                v,
+                                format!("`{item}`: expected OCSP;URI:... or caIssuers;URI:..."),
+                            )
+                        })?;
+                        let uri = location.trim().strip_prefix("URI:").ok_or_else(|| {
+                            error(v, format!("`{location}`: pkirun writes URI: locations"))
+                        })?;
+                        crate::pki::profile::check_uri("authorityInfoAccess", uri)
+                            .map_err(|e| error(v, e.to_string()))?;
+                        match method.trim() {
+                            "OCSP" => out.ocsp.push(uri.to_string()),
+                            "caIssuers" => out.ca_issuers.push(uri.to_string()),
+                            other => {
+                                return Err(error(
+                                    v,
+                                    format!("`{other}`: pkirun writes OCSP and caIssuers"),
+                                ));
+                            }
+                        }
+                    }
+                }
                 other => {
                     return Err(error(
                         v,
                         format!(
                             "pkirun does not write `{other}` (it writes keyUsage, \
                              extendedKeyUsage, basicConstraints, subjectAltName, \
-                             authorityKeyIdentifier, subjectKeyIdentifier, nameConstraints)"
+                             authorityKeyIdentifier, subjectKeyIdentifier, nameConstraints, \
+                             crlDistributionPoints, authorityInfoAccess)"
                         ),
                     ));
                 }
@@ -156,31 +204,27 @@ impl Cnf {
 
     /// A distinguished-name section as `FIELD=value` pairs in order: with `prompt = no` the
     /// values as written, else each field's `_default` (what pressing Enter at openssl's
-    /// prompts gives); a leading `N.` (`1.OU`) is dropped as openssl drops it.
+    /// prompts gives); a leading `N.` (`1.OU`) is dropped as openssl drops it, and a field
+    /// joined to the RDN before it (`+UID`, a multi-valued RDN) keeps its `+`.
     ///
     /// # Errors
-    /// A missing section, or a multi-valued RDN (`+CN`), which pkirun does not read from a
-    /// configuration yet.
+    /// A missing section.
     pub fn subject(&self, section: &str, prompt: bool) -> Result<Vec<(String, String)>, CnfError> {
         let values = self
             .section(section)
             .ok_or_else(|| self.error(format!("no distinguished-name section `[ {section} ]`")))?;
         let mut out = Vec::new();
         for v in values {
+            // openssl req skips everything up to the first `:`, `,` or `.` (so `1.OU` and
+            // `x:OU` are `OU`), then a leading `+` joins the field to the RDN before it.
             let mut field = v.name.as_str();
-            if field.starts_with('+') {
-                return Err(error(
-                    v,
-                    "a multi-valued RDN is not read from a configuration; give the subject \
-                     in the script"
-                        .into(),
-                ));
-            }
-            if let Some((prefix, rest)) = field.split_once('.')
-                && prefix.chars().all(|c| c.is_ascii_digit())
+            if let Some(i) = field.find([':', ',', '.'])
+                && i + 1 < field.len()
             {
-                field = rest;
+                field = &field[i + 1..];
             }
+            let joined = field.starts_with('+');
+            field = field.trim_start_matches('+');
             let value = if prompt {
                 match field.strip_suffix("_default") {
                     Some(f) => {
@@ -195,7 +239,7 @@ impl Cnf {
             if value.is_empty() {
                 continue; // openssl leaves an empty field out
             }
-            out.push((field.to_string(), value));
+            out.push((format!("{}{field}", if joined { "+" } else { "" }), value));
         }
         Ok(out)
     }

@@ -43,7 +43,8 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         Options: #{ profile: \"server\",
         days: 365, key_usage: [..], ext_key_usage: [..], usages: [cfssl names], copy_extensions:
         \"copy\", policy: #{ O: \"supplied\", CN: \"optional\" }, authority_key_id: \"keyid,issuer:always\",
-        digest: \"sha256\" (openssl's default_md: refused when the CA's key signs with another) }.",
+        digest: \"sha256\" (openssl's default_md: refused when the CA's key signs with another),
+        crl_distribution_points: [\"http://..\"], ocsp: [\"http://..\"], ca_issuers: [\"http://..\"] }.",
         move |ca: &mut Ca, csr: Csr, opts: Map| sign(&c, ca, &csr, &opts));
     func!(engine, ctx => c, "issue", ["ca: Ca", "opts: Map", "Map"],
         "Generates a key and its certificate in one step, like `cfssl gencert`.

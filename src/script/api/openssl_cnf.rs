@@ -34,7 +34,8 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         |cnf: &mut Cnf, name: &str| section(cnf, name));
     func!(engine, "extensions", ["cnf: Cnf", "section: &str", "Map"],
         "An extension section as signing options: key_usage, ext_key_usage, basic_constraints,
-        authority_key_id, subject_key_id, permitted/excluded (nameConstraints), and san and
+        authority_key_id, subject_key_id, permitted/excluded (nameConstraints),
+        crl_distribution_points, ocsp and ca_issuers (authorityInfoAccess), and san and
         san_critical (subjectAltName with @section references expanded; they belong to new_csr,
         since ca.sign takes names from the request). An extension pkirun does not write is an
         error naming the file, line and name.",
@@ -159,6 +160,15 @@ fn extension_map(e: &ExtensionSettings) -> Map {
     }
     if !e.excluded.is_empty() {
         map.insert("excluded".into(), strings(&e.excluded));
+    }
+    for (key, list) in [
+        ("crl_distribution_points", &e.crl_distribution_points),
+        ("ocsp", &e.ocsp),
+        ("ca_issuers", &e.ca_issuers),
+    ] {
+        if !list.is_empty() {
+            map.insert(key.into(), strings(list));
+        }
     }
     if let Some(v) = &e.subject_alt_name {
         map.insert("san".into(), strings(v));
