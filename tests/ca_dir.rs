@@ -130,6 +130,20 @@ write_cert("bob.crt", crt);"#,
     twin.openssl(&[
         "ca", "-config", "ca.cnf", "-batch", "-in", "bob.csr", "-out", "bob.crt",
     ]);
+    // unique_subject (openssl's default, yes): a second valid bob is refused, nothing written.
+    let before = dir.state();
+    let err = dir
+        .run_script(
+            r#"let ca = load_ca("ca.cnf");
+write_cert("bob2.crt", ca.sign(load_csr("bob.csr"), openssl_cnf("ca.cnf").signing(#{})));"#,
+            &[],
+        )
+        .failure();
+    assert!(
+        err.contains("is already in the database and `unique_subject = yes`"),
+        "{err}"
+    );
+    assert_eq!(dir.state(), before);
     let theirs = twin.join("bob.crt");
     let out = dir
         .pkirun(&[

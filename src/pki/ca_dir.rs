@@ -38,6 +38,9 @@ pub struct CaDir {
     pub crlnumber: Option<String>,
     /// Where a copy of each certificate goes as `SERIAL.pem`.
     pub new_certs_dir: Option<String>,
+    /// The configuration's `unique_subject`, which `index.txt.attr` overrides when it says
+    /// otherwise (as `openssl ca` reads them); `None`: the database's own default.
+    pub unique_subject: Option<bool>,
 }
 
 impl CaDir {
@@ -55,6 +58,7 @@ impl CaDir {
             serial: format!("{dir}/serial"),
             crlnumber: Some(format!("{dir}/crlnumber")),
             new_certs_dir: None,
+            unique_subject: None,
         }
     }
 
@@ -82,6 +86,7 @@ impl CaDir {
             serial: need(&settings.serial, "serial")?,
             crlnumber: settings.crlnumber.clone(),
             new_certs_dir: Some(need(&settings.new_certs_dir, "new_certs_dir")?),
+            unique_subject: Some(settings.unique_subject),
         })
     }
 
@@ -99,6 +104,7 @@ impl CaDir {
             serial: format!("{pki}/serial"),
             crlnumber: Some(format!("{pki}/crlnumber")),
             new_certs_dir: Some(format!("{pki}/certs_by_serial")),
+            unique_subject: None,
         }
     }
 

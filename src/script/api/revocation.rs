@@ -85,6 +85,9 @@ fn load_database(ctx: &Ctx, files: &CaDir) -> FnResult<Database> {
     }
     let text = ctx.ws.read(&files.database).map_err(rt)?;
     let mut db = Database::from_index(&text, &files.database).map_err(rt)?;
+    if let Some(unique) = files.unique_subject {
+        db.set_unique_subject(unique); // the configuration's, unless index.txt.attr says
+    }
     if ctx.ws.exists(&files.attr).map_err(rt)? {
         let attr = ctx.ws.read(&files.attr).map_err(rt)?;
         db.read_attr(&attr, &files.attr).map_err(rt)?;
