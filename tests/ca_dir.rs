@@ -73,23 +73,11 @@ fn openssl_ca_and_pkirun_take_turns_on_one_directory() {
     dir.create("crlnumber", "01\n");
     std::fs::create_dir_all(dir.join("newcerts")).unwrap();
     std::fs::create_dir_all(dir.join("private")).unwrap();
-    dir.openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    dir.openssl_p256_self_signed_with(
         "private/ca.key",
-        "-out",
         "ca.crt",
-        "-config",
-        "ca.cnf",
-        "-days",
-        "365",
-    ]);
+        &["-config", "ca.cnf", "-days", "365"],
+    );
     for name in ["alice", "bob", "carol"] {
         p256_request(&dir, name);
     }
@@ -159,8 +147,7 @@ write_cert("bob2.crt", ca.sign(load_csr("bob.csr"), openssl_cnf("ca.cnf").signin
 
     // openssl ca goes on after pkirun: the serial pkirun left, then revokes pkirun's certificate.
     openssl_ca("carol.csr", "carol.crt");
-    let carol = dir.openssl(&["x509", "-in", "carol.crt", "-noout", "-serial"]);
-    assert_eq!(carol.trim(), "serial=03");
+    assert_eq!(dir.serial_of("carol.crt"), "03");
     dir.openssl(&["ca", "-config", "ca.cnf", "-revoke", "bob.crt"]);
 
     // pkirun revokes openssl's carol and makes a CRL; openssl ca -gencrl agrees with it.
@@ -246,8 +233,7 @@ write_pair("pki/private/bob.key", key, "pki/issued/bob.crt", crt, #{ mode: 0o600
         &[],
     )
     .success();
-    let bob_serial = dir.openssl(&["x509", "-in", "pki/issued/bob.crt", "-noout", "-serial"]);
-    let bob_serial = bob_serial.trim().trim_start_matches("serial=").to_string();
+    let bob_serial = dir.serial_of("pki/issued/bob.crt");
     assert!(
         dir.read("pki/index.txt")
             .contains(&format!("\t{bob_serial}\tpki/issued/bob.crt\t/CN=bob\n")),
@@ -268,11 +254,7 @@ write_pair("pki/private/bob.key", key, "pki/issued/bob.crt", crt, #{ mode: 0o600
     );
 
     // pkirun revokes easyrsa's carol and writes the CRL; easyrsa's gen-crl lists the same two.
-    let carol_serial = dir.openssl(&["x509", "-in", "pki/issued/carol.crt", "-noout", "-serial"]);
-    let carol_serial = carol_serial
-        .trim()
-        .trim_start_matches("serial=")
-        .to_string();
+    let carol_serial = dir.serial_of("pki/issued/carol.crt");
     dir.run_script(
         r#"let ca = load_ca("pki");
 ca.revoke(load_cert("pki/issued/carol.crt"), "superseded");

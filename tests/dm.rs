@@ -199,30 +199,8 @@ fn seed_openssl(dir: &Dir) {
         "-subj",
         "/CN=dm-ca",
     ]);
-    let openssl_dir = dir.openssl(&["version", "-d"]);
-    let openssl_dir = openssl_dir
-        .trim()
-        .trim_start_matches("OPENSSLDIR: ")
-        .trim_matches('"');
-    let cnf = std::fs::read_to_string(format!("{openssl_dir}/openssl.cnf")).unwrap();
-    assert!(
-        cnf.contains("[ req ]\n") && cnf.contains("[ v3_req ]\n"),
-        "{openssl_dir}/openssl.cnf"
-    );
-    let edited = cnf
-        .replacen("[ req ]\n", "[ req ]\nreq_extensions = v3_req\n", 1)
-        .replacen(
-            "[ v3_req ]\n",
-            "[ v3_req ]\nsubjectAltName = @alt_names\n",
-            1,
-        );
     for (component, hosts) in [("master", MASTERS), ("worker", WORKERS)] {
-        let mut conf = edited.clone();
-        conf.push_str("\n[ alt_names ]\nIP.1 = 127.0.0.1\n");
-        for (i, ip) in hosts.iter().enumerate() {
-            conf.push_str(&format!("IP.{} = {ip}\n", i + 2));
-        }
-        dir.create("openssl.cnf", conf);
+        dir.create("openssl.cnf", seed_openssl_cnf(&hosts));
         let key = format!("{component}-key.pem");
         let cert = format!("{component}-cert.pem");
         dir.openssl(&["genrsa", "-out", &key, "2048"]);
@@ -238,25 +216,7 @@ fn seed_openssl(dir: &Dir) {
             "-subj",
             "/CN=dm",
         ]);
-        dir.openssl(&[
-            "x509",
-            "-req",
-            "-days",
-            "365",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca-key.pem",
-            "-CAcreateserial",
-            "-in",
-            &cert,
-            "-out",
-            &cert,
-            "-extensions",
-            "v3_req",
-            "-extfile",
-            "openssl.cnf",
-        ]);
+        x509_req(dir, &cert, &cert, Some("openssl.cnf"));
     }
     dir.openssl(&["genrsa", "-out", "client-key.pem", "2048"]);
     dir.openssl(&[
@@ -269,21 +229,7 @@ fn seed_openssl(dir: &Dir) {
         "-subj",
         "/CN=dm",
     ]);
-    dir.openssl(&[
-        "x509",
-        "-req",
-        "-days",
-        "365",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca-key.pem",
-        "-CAcreateserial",
-        "-in",
-        "client-cert.pem",
-        "-out",
-        "client-cert.pem",
-    ]);
+    x509_req(dir, "client-cert.pem", "client-cert.pem", None);
 }
 
 #[test]
@@ -565,12 +511,46 @@ fn dm_with_allow_exec_stops_at_a_failing_host_and_names_the_command() {
     }
 }
 
-/// Debian's /usr/lib/ssl/openssl.cnf edited as the seed's step 3 says: `req_extensions =
-/// v3_req` under `[ req ]`, `subjectAltName = @alt_names` under `[ v3_req ]`, and an
-/// `[ alt_names ]` section with 127.0.0.1 and `hosts`.
+/// The seed's step 5: `openssl x509 -req -days 365 -CA ca.pem -CAkey ca-key.pem
+/// -CAcreateserial -in CSR -out CERT`, with `-extensions v3_req -extfile CNF` for a component
+/// (`Some(CNF)`), without for dmctl's client.
+fn x509_req(dir: &Dir, csr: &str, cert: &str, extfile: Option<&str>) {
+    let mut args = vec![
+        "x509",
+        "-req",
+        "-days",
+        "365",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca-key.pem",
+        "-CAcreateserial",
+        "-in",
+        csr,
+        "-out",
+        cert,
+    ];
+    if let Some(cnf) = extfile {
+        args.extend(["-extensions", "v3_req", "-extfile", cnf]);
+    }
+    dir.openssl(&args);
+}
+
+/// The system's openssl.cnf (OPENSSLDIR's, Debian's /usr/lib/ssl/openssl.cnf) edited as the
+/// seed's step 3 says: `req_extensions = v3_req` under `[ req ]`, `subjectAltName =
+/// @alt_names` under `[ v3_req ]`, and an `[ alt_names ]` section with 127.0.0.1 and `hosts`.
 fn seed_openssl_cnf(hosts: &[&str]) -> String {
-    let mut text = std::fs::read_to_string("/usr/lib/ssl/openssl.cnf").unwrap();
-    assert!(text.contains("[ req ]\n") && text.contains("[ v3_req ]\n"));
+    let dir = Dir::new();
+    let openssl_dir = dir.openssl(&["version", "-d"]);
+    let openssl_dir = openssl_dir
+        .trim()
+        .trim_start_matches("OPENSSLDIR: ")
+        .trim_matches('"');
+    let mut text = std::fs::read_to_string(format!("{openssl_dir}/openssl.cnf")).unwrap();
+    assert!(
+        text.contains("[ req ]\n") && text.contains("[ v3_req ]\n"),
+        "{openssl_dir}/openssl.cnf"
+    );
     text = text
         .replacen("[ req ]\n", "[ req ]\nreq_extensions = v3_req\n", 1)
         .replacen(
@@ -620,25 +600,7 @@ fn dm_with_the_seeds_edited_openssl_cnf_makes_what_openssl_makes() {
             .write_all(b"\n\n\n\n\ndm\n\n\n\n")
             .unwrap();
         assert!(child.wait().unwrap().success());
-        dir.openssl(&[
-            "x509",
-            "-req",
-            "-days",
-            "365",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca-key.pem",
-            "-CAcreateserial",
-            "-in",
-            &csr,
-            "-out",
-            &cert,
-            "-extensions",
-            "v3_req",
-            "-extfile",
-            cnf,
-        ]);
+        x509_req(&dir, &csr, &cert, Some(cnf));
         let ours = format!("{component}-cert.pem");
         let out = dir
             .pkirun(&["diff", &cert, &ours, "--ignore", "serial,dates,key"])

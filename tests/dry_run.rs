@@ -18,17 +18,6 @@ struct Case {
 
 fn nothing(_: &Dir) {}
 
-const SITE: &[&str] = &[
-    "-D",
-    "servers=www=www.example.test,127.0.0.1;api=api.example.test",
-    "-D",
-    "clients=alice,bob",
-    "-D",
-    "permitted=example.test,127.0.0.0/8",
-    "-D",
-    "passphrase_file=pass.txt",
-];
-
 const CASES: &[Case] = &[
     Case {
         script: "cockroach",
@@ -68,7 +57,7 @@ const CASES: &[Case] = &[
     },
     Case {
         script: "site-ca",
-        args: SITE,
+        args: crate::site_ca::SITE,
         setup: |dir| {
             dir.create("pass.txt", "correct horse battery\n");
         },

@@ -45,13 +45,6 @@ fn serials(dir: &Dir, status: char) -> BTreeSet<String> {
 }
 
 /// The serial of a certificate file as openssl prints it (upper-case hex).
-fn serial_of(dir: &Dir, cert: &str) -> String {
-    dir.openssl(&["x509", "-in", cert, "-noout", "-serial"])
-        .trim()
-        .trim_start_matches("serial=")
-        .to_string()
-}
-
 #[test]
 fn written_certificates_are_recorded_once_with_their_files_and_openssl_ca_reads_the_database() {
     let dir = Dir::new();
@@ -73,7 +66,7 @@ let unused = ca.issue(#{{ key: "ecdsa:256", subject: #{{ CN: "unused" }}, san: [
     let valid = serials(&dir, 'V');
     let expected: BTreeSet<String> = ["issued/www.crt", "issued/alice.crt"]
         .iter()
-        .map(|c| serial_of(&dir, c))
+        .map(|c| dir.serial_of(c))
         .collect();
     assert_eq!(valid, expected, "{}", dir.read("root/index.txt"));
     assert_eq!(dir.read("root/index.txt.attr"), "unique_subject = no\n");
@@ -81,7 +74,7 @@ let unused = ca.issue(#{{ key: "ecdsa:256", subject: #{{ CN: "unused" }}, san: [
     // random serials the file never moves back to a number below one already used).
     let last = ["issued/www.crt", "issued/alice.crt"]
         .iter()
-        .map(|c| u128::from_str_radix(&serial_of(&dir, c), 16).unwrap())
+        .map(|c| u128::from_str_radix(&dir.serial_of(c), 16).unwrap())
         .max()
         .unwrap();
     let next = format!("{:X}", last + 1);
@@ -117,7 +110,7 @@ write_crl("root/crl.pem", ca.crl("root", #{{ days: 7 }}));"#
             .map(str::to_string)
             .collect()
     };
-    let alice = serial_of(&dir, "issued/alice.crt");
+    let alice = dir.serial_of("issued/alice.crt");
     assert_eq!(listed("openssl.crl"), BTreeSet::from([alice.clone()]));
     assert_eq!(listed("root/crl.pem"), BTreeSet::from([alice]));
 }
@@ -173,8 +166,8 @@ ca.sign_batch(list("csrs"), #{{ out: "signed/{{name}}.pem", days: 30 }});
     dir.run_script(&batch, &["-q"]).success();
     let recorded = serials(&dir, 'V');
     assert_eq!(recorded.len(), 170);
-    assert!(recorded.contains(&serial_of(&dir, "issued/n42.crt")));
-    assert!(recorded.contains(&serial_of(&dir, "signed/s7.pem")));
+    assert!(recorded.contains(&dir.serial_of("issued/n42.crt")));
+    assert!(recorded.contains(&dir.serial_of("signed/s7.pem")));
 
     // Lose the last 10 lines, as a crash after the certificates but before their record would.
     let index = dir.read("root/index.txt");

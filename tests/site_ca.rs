@@ -9,21 +9,21 @@ use crate::util::{Dir, Nginx, NginxSite, inspect_normalised};
 const PASS: &str = "correct horse battery";
 
 /// The site's parameters (servers www and api, clients alice and bob, constraints).
+/// The site the tests run: two servers, two clients, a constraint, the passphrase file.
+pub(crate) const SITE: &[&str] = &[
+    "-D",
+    "servers=www=www.example.test,127.0.0.1;api=api.example.test",
+    "-D",
+    "clients=alice,bob",
+    "-D",
+    "permitted=example.test,127.0.0.0/8",
+    "-D",
+    "passphrase_file=pass.txt",
+];
+
 fn site_args(extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "-D",
-        "servers=www=www.example.test,127.0.0.1;api=api.example.test",
-        "-D",
-        "clients=alice,bob",
-        "-D",
-        "permitted=example.test,127.0.0.0/8",
-        "-D",
-        "passphrase_file=pass.txt",
-        "-q",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    let mut args: Vec<String> = SITE.iter().map(ToString::to_string).collect();
+    args.push("-q".into());
     for e in extra {
         args.extend(["-D".to_string(), (*e).to_string()]);
     }
@@ -69,13 +69,6 @@ fn crl_serials(dir: &Dir, crl: &str) -> Vec<String> {
         .collect();
     serials.sort();
     serials
-}
-
-fn serial_of(dir: &Dir, cert: &str) -> String {
-    dir.openssl(&["x509", "-in", cert, "-noout", "-serial"])
-        .trim()
-        .trim_start_matches("serial=")
-        .to_string()
 }
 
 /// nginx serving www with its full chain, requiring client certificates of the site checked
@@ -213,7 +206,7 @@ fn the_site_pki_is_accepted_by_openssl_nginx_python_and_keytool_revoked_and_rene
     assert_eq!(dir.state(), before, "a re-run wrote something");
 
     // bob leaves: revoked, both CRLs republished; a second run changes nothing.
-    let bob_serial = serial_of(&dir, "issued/bob.crt");
+    let bob_serial = dir.serial_of("issued/bob.crt");
     site(&dir, &["revoke=bob"]).success();
     let after_revoke = dir.state();
     site(&dir, &["revoke=bob"]).success();
@@ -257,10 +250,10 @@ fn the_site_pki_is_accepted_by_openssl_nginx_python_and_keytool_revoked_and_rene
         .iter()
         .map(|l| inspect_normalised(&dir, &format!("issued/{l}.crt")))
         .collect();
-    let old_www = serial_of(&dir, "issued/www.crt");
+    let old_www = dir.serial_of("issued/www.crt");
     let old_bob = dir.read("issued/bob.crt");
     let renewed = site(&dir, &["revoke=bob", "renew_within=400d"]).success();
-    assert_ne!(serial_of(&dir, "issued/www.crt"), old_www);
+    assert_ne!(dir.serial_of("issued/www.crt"), old_www);
     assert_eq!(dir.read("issued/bob.crt"), old_bob, "{}", renewed.stdout());
     for (leaf, before) in ["www", "alice"].iter().zip(&fields) {
         assert_eq!(
@@ -286,8 +279,8 @@ fn the_site_pki_is_accepted_by_openssl_nginx_python_and_keytool_revoked_and_rene
     ]);
     dir.create("p12-alice.pem", p12_cert);
     assert_eq!(
-        serial_of(&dir, "p12-alice.pem"),
-        serial_of(&dir, "issued/alice.crt")
+        dir.serial_of("p12-alice.pem"),
+        dir.serial_of("issued/alice.crt")
     );
     assert_eq!(nginx_statuses(&dir), [200, 400, 400], "after renewal");
 }

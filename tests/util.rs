@@ -255,6 +255,14 @@ impl Dir {
         self.openssl(&args);
     }
 
+    /// The serial of a certificate file as openssl prints it (upper-case hex).
+    pub fn serial_of(&self, cert: &str) -> String {
+        self.openssl(&["x509", "-in", cert, "-noout", "-serial"])
+            .trim()
+            .trim_start_matches("serial=")
+            .to_string()
+    }
+
     /// Runs openssl in this directory and returns stdout; panics with everything on failure.
     pub fn openssl(&self, args: &[&str]) -> String {
         let out = self.openssl_output(args);

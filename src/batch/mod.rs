@@ -954,6 +954,32 @@ pub fn csr_items(ws: &Workspace, source: &CsrSource) -> Result<Vec<CsrItem>> {
     Ok(paths.into_iter().map(CsrItem::from_path).collect())
 }
 
+/// The CSRs of a sign batch with their output layout, every name checked.
+///
+/// # Errors
+/// The directory cannot be listed, or a name cannot be used in a file name or repeats.
+fn checked_csrs(
+    ws: &Workspace,
+    csrs: &CsrSource,
+    opts: &SignOptions,
+) -> Result<(Vec<CsrItem>, Layout)> {
+    let items = csr_items(ws, csrs)?;
+    let layout = Layout {
+        cert: opts.out.clone(),
+        key: opts.out.clone(),
+    };
+    validate_names(
+        ws,
+        &layout,
+        "CSRs",
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i + 1, c.name.as_str())),
+    )?;
+    Ok((items, layout))
+}
+
 /// Signs every CSR of `csrs` under `opts.profile` (and its signing policy), writing `opts.out`
 /// (a template with `{name}`). Refused CSRs are listed in the summary (and not written, and in
 /// `opts.report` when one is named); the rest are signed.
@@ -964,21 +990,9 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
     let Batch {
         ws, ca, progress, ..
     } = *batch;
-    let csrs = csr_items(ws, csrs)?;
+    let (csrs, layout) = checked_csrs(ws, csrs, opts)?;
     let profile = &opts.profile;
     let started = Instant::now();
-    let layout = Layout {
-        cert: opts.out.clone(),
-        key: opts.out.clone(),
-    };
-    validate_names(
-        ws,
-        &layout,
-        "CSRs",
-        csrs.iter()
-            .enumerate()
-            .map(|(i, c)| (i + 1, c.name.as_str())),
-    )?;
     let (run, mut records, pool) = Run::start(batch, &opts.run, &layout)?;
     progress.start(csrs.len() as u64);
     let work = |item: &CsrItem| -> Result<Outcome<'_>> {

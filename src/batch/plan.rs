@@ -3,8 +3,8 @@
 //! planned as kept, as the real batch keeps it when it still matches.
 
 use super::{
-    Batch, BatchSpec, CsrItem, CsrSource, Error, IssueOptions, Layout, Result, SignOptions,
-    SpecSource, check_csr, csr_items, read_inventory, validate_names,
+    Batch, BatchSpec, CsrSource, Error, IssueOptions, Result, SignOptions, SpecSource, check_csr,
+    read_inventory, validate_names,
 };
 use crate::pki::{Csr, Profile, describe_spec};
 use crate::workspace::WriteOptions;
@@ -29,6 +29,33 @@ fn describe(subject: &str, sans: &[String], issuer: &str, profile: &Profile) -> 
     }
     out.push_str(&format!("; issuer {issuer}; {} days", days(profile)));
     out
+}
+
+/// Plans an output the batch writes, with its directory, which the batch makes.
+fn plan_output(
+    ws: &crate::workspace::Workspace,
+    path: &str,
+    kind: &str,
+    what: &str,
+    mode: u32,
+) -> Result<()> {
+    if let Some((parent, _)) = path.rsplit_once('/') {
+        ws.mkdir(parent)?;
+    }
+    let replace = WriteOptions {
+        mode: Some(mode),
+        overwrite: true,
+    };
+    Ok(ws.plan_describe(path, kind, what, replace)?)
+}
+
+/// The CA's subject, as the plan names the issuer.
+fn issuer(batch: &Batch<'_>) -> Result<String> {
+    let subject = batch.ca.cert().subject().map_err(|source| Error::Pki {
+        name: "the CA".into(),
+        source,
+    })?;
+    Ok(subject.to_string())
 }
 
 const KEPT: &str = "exists: the batch checks it and keeps it when it still matches";
@@ -72,15 +99,7 @@ pub fn plan_issue_batch(
             .enumerate()
             .map(|(i, s)| (i + 1, s.name.as_str())),
     )?;
-    let issuer = batch
-        .ca
-        .cert()
-        .subject()
-        .map_err(|source| Error::Pki {
-            name: "the CA".into(),
-            source,
-        })?
-        .to_string();
+    let issuer = issuer(batch)?;
     let mut planned = Planned::default();
     for (i, spec) in list.iter().enumerate() {
         let profile = profiles.get(spec.profile).ok_or_else(|| Error::Row {
@@ -95,32 +114,12 @@ pub fn plan_issue_batch(
             planned.keep += 1;
             continue;
         }
-        for path in [&cert, &key] {
-            if let Some((parent, _)) = path.rsplit_once('/') {
-                ws.mkdir(parent)?; // the batch makes its output directories
-            }
-        }
         let sans: Vec<String> = spec.sans.iter().map(ToString::to_string).collect();
         let what = describe(&spec.subject.to_string(), &sans, &issuer, profile);
-        let overwrite = WriteOptions {
-            mode: Some(opts.run.key_mode),
-            overwrite: true,
-        };
-        ws.plan_describe(
-            &key,
-            "key",
-            &format!("{} (made by the batch)", describe_spec(spec.key)),
-            overwrite,
-        )?;
-        ws.plan_describe(
-            &cert,
-            "certificate",
-            &format!("{what}; {}", describe_spec(spec.key)),
-            WriteOptions {
-                mode: Some(0o644),
-                overwrite: true,
-            },
-        )?;
+        let key_what = format!("{} (made by the batch)", describe_spec(spec.key));
+        plan_output(ws, &key, "key", &key_what, opts.run.key_mode)?;
+        let cert_what = format!("{what}; {}", describe_spec(spec.key));
+        plan_output(ws, &cert, "certificate", &cert_what, 0o644)?;
         planned.issue += 1;
     }
     plan_records(batch, &opts.run, planned.issue)?;
@@ -134,29 +133,8 @@ pub fn plan_issue_batch(
 /// A bad name, an unreadable CSR, or one the profile refuses.
 pub fn plan_sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Result<Planned> {
     let ws = batch.ws;
-    let items: Vec<CsrItem> = csr_items(ws, csrs)?;
-    let layout = Layout {
-        cert: opts.out.clone(),
-        key: opts.out.clone(),
-    };
-    validate_names(
-        ws,
-        &layout,
-        "CSRs",
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (i + 1, c.name.as_str())),
-    )?;
-    let issuer = batch
-        .ca
-        .cert()
-        .subject()
-        .map_err(|source| Error::Pki {
-            name: "the CA".into(),
-            source,
-        })?
-        .to_string();
+    let (items, layout) = super::checked_csrs(ws, csrs, opts)?;
+    let issuer = issuer(batch)?;
     let mut planned = Planned::default();
     for item in &items {
         let cert = layout.cert_path(&item.name);
@@ -172,23 +150,13 @@ pub fn plan_sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) 
         };
         let csr = Csr::from_pem(&ws.read(&item.path)?).map_err(|e| refused(e.to_string()))?;
         check_csr(&csr, &opts.profile).map_err(refused)?;
-        if let Some((parent, _)) = cert.rsplit_once('/') {
-            ws.mkdir(parent)?; // the batch makes its output directories
-        }
         let sans: Vec<String> = csr.sans().iter().map(ToString::to_string).collect();
         let subject = csr
             .subject()
             .map_err(|e| refused(e.to_string()))?
             .to_string();
-        ws.plan_describe(
-            &cert,
-            "certificate",
-            &describe(&subject, &sans, &issuer, &opts.profile),
-            WriteOptions {
-                mode: Some(0o644),
-                overwrite: true,
-            },
-        )?;
+        let what = describe(&subject, &sans, &issuer, &opts.profile);
+        plan_output(ws, &cert, "certificate", &what, 0o644)?;
         planned.issue += 1;
     }
     plan_records(batch, &opts.run, planned.issue)?;

@@ -296,19 +296,7 @@ impl Workspace {
         data: &[u8],
         opts: WriteOptions,
     ) -> Option<Result<()>> {
-        let plan = self.plan.as_ref()?;
-        Some((|| {
-            let (key, existed) = self.planned_target(rel, opts)?;
-            lock(plan)?.set(
-                key,
-                Action::Write {
-                    data: data.to_vec(),
-                    mode: opts.effective_mode(),
-                },
-                existed,
-            );
-            Ok(())
-        })())
+        self.plan_write_all(&[(rel, data, opts)])
     }
 
     /// A planned [`Workspace::write_all_or_nothing`]: every target checked, then all planned.
