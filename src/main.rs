@@ -329,6 +329,12 @@ fn run(cli: Cli) -> Result<Outcome, String> {
                 .with_force(cli.force);
             if cli.dry_run {
                 ws = ws.dry_run();
+                if !cli.json {
+                    println!(
+                        "dry run: the procedure runs, but nothing it says it writes is written; \
+                         the plan follows"
+                    );
+                }
             }
             let planned = ws.clone();
             let opts = Options {
