@@ -106,13 +106,31 @@ fn run(dir: &Dir, case: &Case, extra: &[&str]) -> crate::util::Run {
     dir.run_repo_script(&format!("scripts/{}.rhai", case.script), &args)
 }
 
-/// The plan as JSON, after checking that the dry run wrote nothing.
+/// Every directory under `root`, relative to it.
+fn directories(root: &std::path::Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.insert(path.strip_prefix(root).unwrap().display().to_string());
+                todo.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// The plan as JSON, after checking that the dry run wrote nothing: every file with its
+/// contents, mode and time as it was, and no directory made.
 fn dry_run(dir: &Dir, case: &Case) -> serde_json::Value {
-    let before = dir.state();
+    let before = (dir.state(), directories(dir.path()));
     let out = run(dir, case, &["--dry-run", "--json", "-q"])
         .success()
         .stdout();
-    assert_eq!(dir.state(), before, "{}: the dry run wrote", case.script);
+    let after = (dir.state(), directories(dir.path()));
+    assert_eq!(after, before, "{}: the dry run wrote", case.script);
     // The script's own lines come first; the plan is the last JSON document.
     let start = out.rfind("\n{").map_or(0, |i| i + 1);
     serde_json::from_str(&out[start..])
@@ -237,4 +255,32 @@ fn exec_steps_are_listed_not_run() {
     );
     assert!(dir.files().is_empty(), "{:?}", dir.files());
     assert!(!dir.join("out").exists());
+}
+
+/// A batch's dry run checks what it would keep as the real batch does: after a row changes, the
+/// plan stops on the same file for the same reason, and nothing is written.
+#[test]
+fn a_batch_plan_refuses_a_kept_output_that_no_longer_matches_its_row() {
+    let case = &CASES[8];
+    assert_eq!(case.script, "bulk");
+    let dir = Dir::new();
+    (case.setup)(&dir);
+    run(&dir, case, &["-q"]).success();
+    let inventory = dir.read("inventory.csv");
+    let first_row = inventory.lines().nth(1).unwrap();
+    let name = first_row.split(',').next().unwrap();
+    dir.create(
+        "inventory.csv",
+        inventory.replacen(
+            first_row,
+            &format!("{name},{name}-renamed.db.internal,Example Corp,Databases"),
+            1,
+        ),
+    );
+    let before = (dir.state(), directories(dir.path()));
+    let dry = run(&dir, case, &["--dry-run", "-q"]).failure();
+    assert_eq!((dir.state(), directories(dir.path())), before);
+    let real = run(&dir, case, &["-q"]).failure();
+    assert!(dry.contains(&format!("certs/{name}.pem")), "{dry}");
+    assert_eq!(dry, real);
 }

@@ -58,7 +58,7 @@ fn issuer(batch: &Batch<'_>) -> Result<String> {
     Ok(subject.to_string())
 }
 
-const KEPT: &str = "exists: the batch checks it and keeps it when it still matches";
+const KEPT: &str = "exists and still matches its row";
 
 /// Plans [`super::issue_batch`]: rows read and checked, outputs described.
 ///
@@ -109,6 +109,18 @@ pub fn plan_issue_batch(
         })?;
         let (cert, key) = (layout.cert_path(&spec.name), layout.key_path(&spec.name));
         if ws.exists(&cert)? && !ws.force() {
+            // Checked as the real batch checks what it keeps: a pair that no longer says what
+            // the row asks, or a certificate without its key, stops the plan too.
+            let kept = |path: &str, reason: String| Error::Kept {
+                path: path.to_string(),
+                reason,
+            };
+            if !ws.exists(&key)? {
+                return Err(kept(&cert, format!("its key `{key}` is missing")));
+            }
+            let found = super::kept::check_pair(batch.ca, spec, &ws.read(&cert)?, None)
+                .map_err(|r| kept(&cert, r))?;
+            super::kept::check_key(&found, &ws.read(&key)?).map_err(|r| kept(&key, r))?;
             ws.plan_keep(&cert, KEPT)?;
             ws.plan_keep(&key, KEPT)?;
             planned.keep += 1;
@@ -139,7 +151,7 @@ pub fn plan_sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) 
     for item in &items {
         let cert = layout.cert_path(&item.name);
         if ws.exists(&cert)? && !ws.force() {
-            ws.plan_keep(&cert, KEPT)?;
+            ws.plan_keep(&cert, "exists: a sign batch keeps what it signed")?;
             planned.keep += 1;
             continue;
         }
