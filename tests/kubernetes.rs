@@ -256,7 +256,6 @@ fn seed_openssl(dir: &Dir) {
         "-out",
         "ca.crt",
     ]);
-    dir.openssl(&["genrsa", "-out", "server.key", "2048"]);
     let dn: String = DN.iter().map(|(_, f, v)| format!("{f} = {v}\n")).collect();
     dir.create(
         "csr.conf",
@@ -271,35 +270,7 @@ fn seed_openssl(dir: &Dir) {
              subjectAltName=@alt_names\n"
         ),
     );
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-key",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-config",
-        "csr.conf",
-    ]);
-    dir.openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.crt",
-        "-days",
-        "10000",
-        "-extensions",
-        "v3_ext",
-        "-extfile",
-        "csr.conf",
-    ]);
+    openssl_server(dir, "server.key", "server.csr", "server.crt");
 }
 
 #[test]
@@ -907,6 +878,35 @@ fn k8s_easyrsa_rerun_reuses_the_ca_and_appends_to_index_txt() {
     ]);
 }
 
+/// The page's steps for the server with csr.conf: `openssl genrsa -out KEY 2048`, `openssl req
+/// -new -key KEY -out CSR -config csr.conf`, `openssl x509 -req -in CSR -CA ca.crt -CAkey ca.key
+/// -CAcreateserial -out CRT -days 10000 -extensions v3_ext -extfile csr.conf`.
+fn openssl_server(dir: &Dir, key: &str, csr: &str, crt: &str) {
+    dir.openssl(&["genrsa", "-out", key, "2048"]);
+    dir.openssl(&[
+        "req", "-new", "-key", key, "-out", csr, "-config", "csr.conf",
+    ]);
+    dir.openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        crt,
+        "-days",
+        "10000",
+        "-extensions",
+        "v3_ext",
+        "-extfile",
+        "csr.conf",
+    ]);
+}
+
 /// The page's csr.conf as it prints it (English edition), the angle brackets filled in.
 fn seed_csr_conf(values: &[(&str, &str)]) -> String {
     let seed = std::fs::read_to_string(concat!(
@@ -957,29 +957,7 @@ fn kubernetes_openssl_with_the_pages_csr_conf_makes_what_openssl_makes() {
         "scripts/kubernetes-openssl.rhai",
         &["-D", "MASTER_IP=10.0.0.1", "-D", "config=csr.conf"],
     );
-    dir.openssl(&["genrsa", "-out", "o.key", "2048"]);
-    dir.openssl(&[
-        "req", "-new", "-key", "o.key", "-out", "o.csr", "-config", "csr.conf",
-    ]);
-    dir.openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "o.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "o.crt",
-        "-days",
-        "10000",
-        "-extensions",
-        "v3_ext",
-        "-extfile",
-        "csr.conf",
-    ]);
+    openssl_server(&dir, "o.key", "o.csr", "o.crt");
     for (theirs, ours, ignore) in [
         ("o.csr", "server.csr", "key"),
         ("o.crt", "server.crt", "serial,dates,key"),
