@@ -18,30 +18,37 @@ pub use crate::pki::NamePolicy;
 /// The first rule the CSR breaks, as a sentence for the report.
 pub fn check_csr(csr: &Csr, profile: &Profile) -> Result<(), String> {
     for ext in csr.extensions() {
+        let value = ext.extn_value.as_bytes();
         if ext.extn_id == KeyUsage::OID {
-            let ku = KeyUsage::from_der(ext.extn_value.as_bytes())
-                .map_err(|e| format!("unreadable keyUsage: {e}"))?;
-            for bit in ku.0 {
-                if !profile.key_usage.contains(&bit) {
-                    return Err(format!(
-                        "asks for key usage `{}`, which the profile does not allow",
-                        key_usage_name(bit)
-                    ));
-                }
-            }
+            let ku = KeyUsage::from_der(value).map_err(|e| format!("unreadable keyUsage: {e}"))?;
+            let asked: Vec<_> = ku.0.into_iter().collect();
+            within("key usage", &asked, &profile.key_usage, |b| {
+                key_usage_name(*b).into()
+            })?;
         }
         if ext.extn_id == ExtendedKeyUsage::OID {
-            let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
+            let eku = ExtendedKeyUsage::from_der(value)
                 .map_err(|e| format!("unreadable extendedKeyUsage: {e}"))?;
-            for oid in eku.0 {
-                if !profile.ext_key_usage.contains(&oid) {
-                    return Err(format!(
-                        "asks for extended key usage `{}`, which the profile does not allow",
-                        ext_key_usage_name(oid)
-                    ));
-                }
-            }
+            within("extended key usage", &eku.0, &profile.ext_key_usage, |o| {
+                ext_key_usage_name(*o)
+            })?;
         }
     }
     Ok(())
+}
+
+/// Refuses the first of `asked` that `allowed` lacks, naming it.
+fn within<T: PartialEq>(
+    what: &str,
+    asked: &[T],
+    allowed: &[T],
+    name: impl Fn(&T) -> String,
+) -> Result<(), String> {
+    match asked.iter().find(|a| !allowed.contains(a)) {
+        Some(a) => Err(format!(
+            "asks for {what} `{}`, which the profile does not allow",
+            name(a)
+        )),
+        None => Ok(()),
+    }
 }

@@ -171,13 +171,7 @@ impl SignatureAlgorithm {
     /// # Errors
     /// Never in practice (encoding a fixed structure).
     pub fn to_der(self) -> Result<Vec<u8>> {
-        let params = match self {
-            SignatureAlgorithm::RsaSha256
-            | SignatureAlgorithm::RsaSha384
-            | SignatureAlgorithm::RsaSha512
-            | SignatureAlgorithm::RsaSha1 => Some(der::asn1::Any::null()),
-            _ => None,
-        };
+        let params = self.is_rsa().then(der::asn1::Any::null);
         Ok(spki::AlgorithmIdentifierOwned {
             oid: self.oid(),
             parameters: params,
@@ -239,6 +233,18 @@ impl Digest {
 }
 
 impl SignatureAlgorithm {
+    /// Whether this is an RSA (PKCS#1 v1.5) algorithm rather than ECDSA.
+    #[must_use]
+    pub fn is_rsa(self) -> bool {
+        matches!(
+            self,
+            SignatureAlgorithm::RsaSha256
+                | SignatureAlgorithm::RsaSha384
+                | SignatureAlgorithm::RsaSha512
+                | SignatureAlgorithm::RsaSha1
+        )
+    }
+
     /// The digest the algorithm signs.
     #[must_use]
     pub fn digest(self) -> Digest {

@@ -5,9 +5,9 @@ use der::Decode;
 use p256::pkcs8::DecodePublicKey;
 use rsa::PublicKey as RsaPublicKey;
 use rsa::traits::PublicKeyParts;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
-use super::algorithm::{KeySpec, SignatureAlgorithm, describe_spec};
+use super::algorithm::{Digest, KeySpec, SignatureAlgorithm, describe_spec};
 use super::error::{Error, Result};
 
 /// A public key pkirun can verify signatures with.
@@ -78,63 +78,36 @@ impl PublicKey {
     #[must_use]
     pub fn verify(&self, alg: SignatureAlgorithm, msg: &[u8], signature: &[u8]) -> bool {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
-        match (self, alg) {
-            (PublicKey::Rsa(k), SignatureAlgorithm::RsaSha256) => k
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha256>(),
-                    &Sha256::digest(msg),
-                    signature,
-                )
+        let digest = alg.digest();
+        match self {
+            PublicKey::Rsa(k) if alg.is_rsa() => k
+                .verify(pkcs1v15(digest), &hash(digest, msg), signature)
                 .is_ok(),
-            (PublicKey::Rsa(k), SignatureAlgorithm::RsaSha384) => k
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha384>(),
-                    &Sha384::digest(msg),
-                    signature,
-                )
-                .is_ok(),
-            (PublicKey::Rsa(k), SignatureAlgorithm::RsaSha512) => k
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<Sha512>(),
-                    &Sha512::digest(msg),
-                    signature,
-                )
-                .is_ok(),
-            (PublicKey::Rsa(k), SignatureAlgorithm::RsaSha1) => k
-                .verify(
-                    rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
-                    &sha1::Sha1::digest(msg),
-                    signature,
-                )
-                .is_ok(),
-            (PublicKey::P256(k), alg) => {
-                let Ok(sig) = p256::ecdsa::Signature::from_der(signature) else {
-                    return false;
-                };
-                match prehash(alg, msg) {
-                    Some(h) => k.verify_prehash(&h, &sig).is_ok(),
-                    None => false,
-                }
-            }
-            (PublicKey::P384(k), alg) => {
-                let Ok(sig) = p384::ecdsa::Signature::from_der(signature) else {
-                    return false;
-                };
-                match prehash(alg, msg) {
-                    Some(h) => k.verify_prehash(&h, &sig).is_ok(),
-                    None => false,
-                }
-            }
+            PublicKey::P256(k) if !alg.is_rsa() => p256::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| k.verify_prehash(&hash(digest, msg), &sig).is_ok()),
+            PublicKey::P384(k) if !alg.is_rsa() => p384::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| k.verify_prehash(&hash(digest, msg), &sig).is_ok()),
             _ => false,
         }
     }
 }
 
-fn prehash(alg: SignatureAlgorithm, msg: &[u8]) -> Option<Vec<u8>> {
-    match alg {
-        SignatureAlgorithm::EcdsaSha256 => Some(Sha256::digest(msg).to_vec()),
-        SignatureAlgorithm::EcdsaSha384 => Some(Sha384::digest(msg).to_vec()),
-        SignatureAlgorithm::EcdsaSha512 => Some(Sha512::digest(msg).to_vec()),
-        _ => None,
+/// `msg` hashed with `digest`.
+fn hash(digest: Digest, msg: &[u8]) -> Vec<u8> {
+    match digest {
+        Digest::Sha1 => sha1::Sha1::digest(msg).to_vec(),
+        Digest::Sha256 => Sha256::digest(msg).to_vec(),
+        Digest::Sha384 => Sha384::digest(msg).to_vec(),
+        Digest::Sha512 => Sha512::digest(msg).to_vec(),
+    }
+}
+
+/// The PKCS#1 v1.5 signature scheme of `digest`.
+fn pkcs1v15(digest: Digest) -> rsa::Pkcs1v15Sign {
+    match digest {
+        Digest::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
+        Digest::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+        Digest::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+        Digest::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
     }
 }

@@ -51,41 +51,44 @@ fn normalise(name: &str) -> String {
         .collect()
 }
 
+/// The value of `table` named `name` (case, spaces, `-` and `_` ignored), after `aliases`
+/// (normalised alias, normalised table name).
+fn find<T: Copy>(table: &[(&str, &str, T)], aliases: &[(&str, &str)], name: &str) -> Option<T> {
+    let n = normalise(name);
+    let wanted = aliases
+        .iter()
+        .find(|(alias, _)| *alias == n)
+        .map_or(n.as_str(), |(_, to)| to);
+    table
+        .iter()
+        .find(|(k, _, _)| normalise(k) == wanted)
+        .map(|(_, _, v)| *v)
+}
+
 /// Looks up a key usage by openssl or cfssl name (case, spaces, `-` and `_` ignored).
 #[must_use]
 pub fn key_usage_by_name(name: &str) -> Option<KeyUsages> {
-    let n = normalise(name);
-    let alias = match n.as_str() {
-        "signing" => "digitalsignature",
-        "contentcommitment" => "nonrepudiation",
-        "certsign" => "keycertsign",
-        other => other,
-    };
-    KEY_USAGE_NAMES
-        .iter()
-        .find(|(k, _, _)| normalise(k) == alias)
-        .map(|(_, _, v)| *v)
+    const ALIASES: &[(&str, &str)] = &[
+        ("signing", "digitalsignature"),
+        ("contentcommitment", "nonrepudiation"),
+        ("certsign", "keycertsign"),
+    ];
+    find(&KEY_USAGE_NAMES, ALIASES, name)
 }
 
 /// Looks up an extended key usage by openssl or cfssl name, or a dotted OID.
 #[must_use]
 pub fn ext_key_usage_by_name(name: &str) -> Option<ObjectIdentifier> {
-    let n = normalise(name);
-    let alias = match n.as_str() {
-        "s/mime" => "emailprotection",
-        "any" => "anyextendedkeyusage",
-        other => other,
-    };
-    EXT_KEY_USAGE_NAMES
-        .iter()
-        .find(|(k, _, _)| normalise(k) == alias)
-        .map(|(_, _, v)| *v)
-        .or_else(|| {
-            name.chars()
-                .all(|c| c.is_ascii_digit() || c == '.')
-                .then(|| ObjectIdentifier::new(name).ok())
-                .flatten()
-        })
+    const ALIASES: &[(&str, &str)] = &[
+        ("s/mime", "emailprotection"),
+        ("any", "anyextendedkeyusage"),
+    ];
+    find(&EXT_KEY_USAGE_NAMES, ALIASES, name).or_else(|| {
+        name.chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+            .then(|| ObjectIdentifier::new(name).ok())
+            .flatten()
+    })
 }
 
 /// The openssl name of a key usage bit.

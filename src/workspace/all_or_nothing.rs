@@ -134,7 +134,7 @@ fn rollback(placed: Vec<(&Slot, Option<Backup<'_>>)>) {
 mod tests {
     use std::fs;
 
-    use super::super::test_support::{Fixture, KEY, OVERWRITE, assert_no_temp_files, mode_of};
+    use super::super::test_support::{Fixture, KEY, OVERWRITE, assert_no_temp_files};
     use super::*;
 
     #[test]
@@ -145,10 +145,8 @@ mod tests {
             ("node.pem", b"cert", WriteOptions::default()),
         ])
         .unwrap();
-        assert_eq!(f.ws.read("node.key").unwrap(), b"key");
-        assert_eq!(mode_of(&f.root().join("node.key")), 0o400);
-        assert_eq!(f.ws.read("node.pem").unwrap(), b"cert");
-        assert_eq!(mode_of(&f.root().join("node.pem")), 0o644);
+        f.assert_file("node.key", b"key", 0o400);
+        f.assert_file("node.pem", b"cert", 0o644);
         assert_no_temp_files(f.root());
     }
 
@@ -224,8 +222,7 @@ mod tests {
             ("node.pem", b"cert", WriteOptions::default()),
         ])
         .unwrap();
-        assert_eq!(f.ws.read("node.key").unwrap(), b"new key");
-        assert_eq!(mode_of(&f.root().join("node.key")), 0o400);
+        f.assert_file("node.key", b"new key", 0o400);
         assert_no_temp_files(f.root());
     }
 

@@ -208,12 +208,10 @@ mod tests {
         );
         assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"old");
         dir.write("a.key", b"new", OVERWRITE).unwrap();
-        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"new");
-        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o644);
+        f.assert_file("certs/a.key", b"new", 0o644);
         let forced = f.ws.clone().with_force(true).open_dir("certs").unwrap();
         forced.write("a.key", b"forced", KEY).unwrap();
-        assert_eq!(fs::read(f.root().join("certs/a.key")).unwrap(), b"forced");
-        assert_eq!(mode_of(&f.root().join("certs/a.key")), 0o400);
+        f.assert_file("certs/a.key", b"forced", 0o400);
         assert_no_temp_files(f.root());
     }
 

@@ -30,6 +30,13 @@ impl Fixture {
     pub(super) fn outer(&self) -> PathBuf {
         fs::canonicalize(self.outer.path()).unwrap()
     }
+
+    /// Asserts that `rel` holds `contents` with `mode` on disk.
+    pub(super) fn assert_file(&self, rel: &str, contents: &[u8], mode: u32) {
+        let path = self.root().join(rel);
+        assert_eq!(fs::read(&path).unwrap(), contents, "{rel}");
+        assert_eq!(mode_of(&path), mode, "{rel}");
+    }
 }
 
 pub(super) fn mode_of(path: &Path) -> u32 {

@@ -181,8 +181,7 @@ mod tests {
         let f = Fixture::new();
         f.ws.write("ca.pem", b"cert", WriteOptions::default())
             .unwrap();
-        assert_eq!(fs::read(f.root().join("ca.pem")).unwrap(), b"cert");
-        assert_eq!(mode_of(&f.root().join("ca.pem")), 0o644);
+        f.assert_file("ca.pem", b"cert", 0o644);
         assert_no_temp_files(f.root());
     }
 
@@ -206,8 +205,7 @@ mod tests {
             matches!(&err, Error::Exists { path } if path == "node.key"),
             "{err:?}"
         );
-        assert_eq!(fs::read(f.root().join("node.key")).unwrap(), b"old key\n");
-        assert_eq!(mode_of(&f.root().join("node.key")), 0o400);
+        f.assert_file("node.key", b"old key\n", 0o400);
         assert_no_temp_files(f.root());
     }
 
@@ -227,8 +225,7 @@ mod tests {
         f.ws.write("a.key", b"old", KEY).unwrap();
         let forced = f.ws.clone().with_force(true);
         forced.write("a.key", b"new", KEY).unwrap();
-        assert_eq!(f.ws.read("a.key").unwrap(), b"new");
-        assert_eq!(mode_of(&f.root().join("a.key")), 0o400);
+        f.assert_file("a.key", b"new", 0o400);
         assert_no_temp_files(f.root());
     }
 
