@@ -64,6 +64,18 @@ pub struct CnfValue {
     pub line: usize,
 }
 
+impl CnfValue {
+    /// An error about this value: its file and line, and its name before `message`.
+    #[must_use]
+    pub fn error(&self, message: impl Into<String>) -> CnfError {
+        CnfError {
+            file: self.file.clone(),
+            line: self.line,
+            message: format!("`{}`: {}", self.name, message.into()),
+        }
+    }
+}
+
 /// A parsed configuration: its sections in the order they first appear, each with its values
 /// in the order OpenSSL keeps them (a repeated name moves to its last place).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,7 +166,9 @@ impl Cnf {
             .or_else(|| self.get_in("default", name))
     }
 
-    fn get_in(&self, section: &str, name: &str) -> Option<&CnfValue> {
+    /// The value of `name` in `section` only (not in the default section).
+    #[must_use]
+    pub fn get_in(&self, section: &str, name: &str) -> Option<&CnfValue> {
         self.section(section)?.iter().find(|v| v.name == name)
     }
 

@@ -11,14 +11,6 @@ use super::cnf_sections::ExtensionSettings;
 use crate::pki::algorithm::Digest;
 use crate::pki::profile::{CopyExtensions, PolicyRule};
 
-fn error(v: &CnfValue, message: impl Into<String>) -> CnfError {
-    CnfError {
-        file: v.file.clone(),
-        line: v.line,
-        message: format!("`{}`: {}", v.name, message.into()),
-    }
-}
-
 /// openssl's yes/no spellings (`yes`, `y`, `true`, `no`, ...): the first letter decides.
 fn yes_no(v: &CnfValue) -> Result<bool, CnfError> {
     match v
@@ -30,19 +22,16 @@ fn yes_no(v: &CnfValue) -> Result<bool, CnfError> {
     {
         Some('y' | 't' | '1') => Ok(true),
         Some('n' | 'f' | '0') => Ok(false),
-        _ => Err(error(v, format!("`{}` is not yes or no", v.value))),
+        _ => Err(v.error(format!("`{}` is not yes or no", v.value))),
     }
 }
 
 fn digest(v: &CnfValue) -> Result<Option<Digest>, CnfError> {
     Digest::parse(&v.value).map_err(|_| {
-        error(
-            v,
-            format!(
-                "`{}`: pkirun signs with sha256, sha384, sha512 or sha1 (or default)",
-                v.value.trim()
-            ),
-        )
+        v.error(format!(
+            "`{}`: pkirun signs with sha256, sha384, sha512 or sha1 (or default)",
+            v.value.trim()
+        ))
     })
 }
 
@@ -50,7 +39,7 @@ fn days(v: &CnfValue) -> Result<u32, CnfError> {
     v.value
         .trim()
         .parse()
-        .map_err(|_| error(v, format!("`{}` is not a number of days", v.value)))
+        .map_err(|_| v.error(format!("`{}` is not a number of days", v.value)))
 }
 
 /// The `[ req ]` section: what `openssl req -config F` reads to make a request or a
@@ -100,18 +89,15 @@ impl Cnf {
                     out.default_bits = Some(
                         value
                             .parse()
-                            .map_err(|_| error(v, format!("`{value}` is not a number of bits")))?,
+                            .map_err(|_| v.error(format!("`{value}` is not a number of bits")))?,
                     );
                 }
                 "string_mask" if value.eq_ignore_ascii_case("utf8only") => {}
                 "string_mask" => {
-                    return Err(error(
-                        v,
-                        format!(
-                            "`{value}` encodes names as PrintableString where it can; pkirun \
+                    return Err(v.error(format!(
+                        "`{value}` encodes names as PrintableString where it can; pkirun \
                              writes UTF8String (string_mask = utf8only, OpenSSL 3's default)"
-                        ),
-                    ));
+                    )));
                 }
                 "attributes" => {
                     if let Some(attr) = self.section(value)
@@ -119,22 +105,21 @@ impl Cnf {
                             .iter()
                             .find(|a| !out.prompt || a.name.ends_with("_default"))
                     {
-                        return Err(error(
-                            set,
+                        return Err(set.error(
                             "pkirun's requests carry no attributes (challengePassword, \
                              unstructuredName); remove the value",
                         ));
                     }
                 }
                 "dirstring_type" => {
-                    return Err(error(v, "pkirun writes UTF8String; remove the line"));
+                    return Err(v.error("pkirun writes UTF8String; remove the line"));
                 }
                 // Key generation and file handling: they change no request or certificate
                 // made from a key pkirun is given.
                 "default_keyfile" | "encrypt_key" | "encrypt_rsa_key" | "input_password"
                 | "output_password" | "RANDFILE" | "utf8" | "oid_file" | "oid_section" => {}
                 other => {
-                    return Err(error(v, format!("`openssl req` reads no `{other}`")));
+                    return Err(v.error(format!("`openssl req` reads no `{other}`")));
                 }
             }
         }
@@ -158,9 +143,8 @@ impl Cnf {
                     "subjectKeyIdentifier",
                     "nameConstraints",
                 ] {
-                    if let Some(v) = self.get_in_section(section, name) {
-                        return Err(error(
-                            v,
+                    if let Some(v) = self.get_in(section, name) {
+                        return Err(v.error(
                             "pkirun's requests do not carry it (the CA writes key identifiers, \
                              constraints and where its CRL and certificate are); move it to the \
                              signing section",
@@ -312,22 +296,20 @@ impl Cnf {
                 "default_md" => out.default_md = digest(v)?,
                 "copy_extensions" => {
                     out.copy_extensions =
-                        CopyExtensions::parse(&value).map_err(|e| error(v, e.to_string()))?;
+                        CopyExtensions::parse(&value).map_err(|e| v.error(e.to_string()))?;
                 }
                 "unique_subject" => out.unique_subject = yes_no(v)?,
                 "policy" => out.policy = Some(value),
                 "x509_extensions" => out.x509_extensions = Some(value),
                 "preserve" if !yes_no(v)? => {}
                 "preserve" => {
-                    return Err(error(
-                        v,
-                        "pkirun orders the subject as the policy does (preserve = no)",
-                    ));
+                    return Err(
+                        v.error("pkirun orders the subject as the policy does (preserve = no)")
+                    );
                 }
                 "email_in_dn" if yes_no(v)? => {}
                 "email_in_dn" => {
-                    return Err(error(
-                        v,
+                    return Err(v.error(
                         "pkirun keeps an emailAddress the policy allows (email_in_dn = yes); \
                          leave it out of the policy instead",
                     ));
@@ -336,25 +318,24 @@ impl Cnf {
                     // pkirun's CRLs carry the authorityKeyIdentifier (keyid) and the CRL number.
                     let section = self
                         .section(&value)
-                        .ok_or_else(|| error(v, format!("no section `[ {value} ]`")))?;
+                        .ok_or_else(|| v.error(format!("no section `[ {value} ]`")))?;
                     if let Some(other) = section.iter().find(|e| {
                         e.name != "authorityKeyIdentifier" || !e.value.trim().starts_with("keyid")
                     }) {
-                        return Err(error(
-                            other,
+                        return Err(other.error(
                             "pkirun's CRLs carry authorityKeyIdentifier = keyid and a CRL number, \
                              nothing else",
                         ));
                     }
                 }
                 "default_startdate" | "default_enddate" | "rand_serial" | "default_crl_hours" => {
-                    return Err(error(v, "not read by pkirun yet; remove the line"));
+                    return Err(v.error("not read by pkirun yet; remove the line"));
                 }
                 // Where openssl keeps files and how it prints: no effect on a certificate.
                 "certs" | "crl_dir" | "RANDFILE" | "name_opt" | "cert_opt" | "msie_hack"
                 | "oid_file" | "oid_section" => {}
                 other => {
-                    return Err(error(v, format!("`openssl ca` reads no `{other}`")));
+                    return Err(v.error(format!("`openssl ca` reads no `{other}`")));
                 }
             }
         }
@@ -373,13 +354,10 @@ impl Cnf {
             .iter()
             .map(|v| {
                 let field = crate::pki::short_name(&v.name).ok_or_else(|| {
-                    error(
-                        v,
-                        "not a subject field pkirun knows (openssl ca refuses it too)",
-                    )
+                    v.error("not a subject field pkirun knows (openssl ca refuses it too)")
                 })?;
                 let rule =
-                    PolicyRule::parse(&v.name, &v.value).map_err(|e| error(v, e.to_string()))?;
+                    PolicyRule::parse(&v.name, &v.value).map_err(|e| v.error(e.to_string()))?;
                 Ok((field.to_string(), rule))
             })
             .collect()
@@ -420,10 +398,9 @@ impl Cnf {
             })?;
         let extensions = self.extensions(&section)?;
         if extensions.subject_alt_name.is_some()
-            && let Some(v) = self.get_in_section(&section, "subjectAltName")
+            && let Some(v) = self.get_in(&section, "subjectAltName")
         {
-            return Err(error(
-                v,
+            return Err(v.error(
                 "pkirun signs the names the request carries; put subjectAltName in the \
                  request's section (req_extensions)",
             ));
@@ -435,11 +412,6 @@ impl Cnf {
             policy: self.policy(&policy)?,
             extensions,
         })
-    }
-
-    /// `name` in `section` only (not the default section).
-    fn get_in_section(&self, section: &str, name: &str) -> Option<&CnfValue> {
-        self.section(section)?.iter().find(|v| v.name == name)
     }
 }
 

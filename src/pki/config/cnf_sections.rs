@@ -37,14 +37,6 @@ pub struct ExtensionSettings {
     pub ca_issuers: Vec<String>,
 }
 
-fn error(v: &CnfValue, message: String) -> CnfError {
-    CnfError {
-        file: v.file.clone(),
-        line: v.line,
-        message: format!("`{}`: {message}", v.name),
-    }
-}
-
 fn list(value: &str) -> Vec<String> {
     value
         .split(',')
@@ -71,11 +63,11 @@ impl Cnf {
                 "keyUsage" => out.key_usage = Some(list(&v.value)),
                 "extendedKeyUsage" => out.ext_key_usage = Some(list(&v.value)),
                 "basicConstraints" => {
-                    BasicConstraints::parse(&v.value).map_err(|e| error(v, e.to_string()))?;
+                    BasicConstraints::parse(&v.value).map_err(|e| v.error(e.to_string()))?;
                     out.basic_constraints = Some(v.value.clone());
                 }
                 "authorityKeyIdentifier" => {
-                    AuthorityKeyId::parse(&v.value).map_err(|e| error(v, e.to_string()))?;
+                    AuthorityKeyId::parse(&v.value).map_err(|e| v.error(e.to_string()))?;
                     out.authority_key_id = Some(v.value.clone());
                 }
                 "subjectKeyIdentifier" => {
@@ -83,10 +75,9 @@ impl Cnf {
                         "hash" => true,
                         "none" => false,
                         other => {
-                            return Err(error(
-                                v,
-                                format!("`{other}`: pkirun writes `hash` or `none`"),
-                            ));
+                            return Err(
+                                v.error(format!("`{other}`: pkirun writes `hash` or `none`"))
+                            );
                         }
                     });
                 }
@@ -98,11 +89,9 @@ impl Cnf {
                         } else if let Some(name) = item.strip_prefix('@') {
                             entries.extend(self.san_section(v, name)?);
                         } else if item.eq_ignore_ascii_case("email:copy") {
-                            return Err(error(
-                                v,
+                            return Err(v.error(
                                 "`email:copy` (the subject's email as a SAN) is not written by \
-                                 pkirun; name the address"
-                                    .into(),
+                                 pkirun; name the address",
                             ));
                         } else {
                             entries.push(san_entry(v, &item)?);
@@ -116,17 +105,16 @@ impl Cnf {
                             continue; // pkirun writes nameConstraints critical always
                         }
                         let (kind, name) = item.split_once(';').ok_or_else(|| {
-                            error(v, format!("`{item}`: expected permitted;TYPE:NAME"))
+                            v.error(format!("`{item}`: expected permitted;TYPE:NAME"))
                         })?;
                         let name = constraint_name(v, name)?;
                         match kind.trim() {
                             "permitted" => out.permitted.push(name),
                             "excluded" => out.excluded.push(name),
                             other => {
-                                return Err(error(
-                                    v,
-                                    format!("`{other}`: expected permitted or excluded"),
-                                ));
+                                return Err(
+                                    v.error(format!("`{other}`: expected permitted or excluded"))
+                                );
                             }
                         }
                     }
@@ -134,54 +122,46 @@ impl Cnf {
                 "crlDistributionPoints" => {
                     for item in list(&v.value) {
                         let uri = item.strip_prefix("URI:").ok_or_else(|| {
-                            error(
-                                v,
-                                format!(
-                                    "`{item}`: pkirun writes distribution points as URI:..., \
+                            v.error(format!(
+                                "`{item}`: pkirun writes distribution points as URI:..., \
                                      one point each (not critical, no section form)"
-                                ),
-                            )
+                            ))
                         })?;
                         crate::pki::profile::check_uri("crlDistributionPoints", uri.trim())
-                            .map_err(|e| error(v, e.to_string()))?;
+                            .map_err(|e| v.error(e.to_string()))?;
                         out.crl_distribution_points.push(uri.trim().to_string());
                     }
                 }
                 "authorityInfoAccess" => {
                     for item in list(&v.value) {
                         let (method, location) = item.split_once(';').ok_or_else(|| {
-                            error(
-                                v,
-                                format!("`{item}`: expected OCSP;URI:... or caIssuers;URI:..."),
-                            )
+                            v.error(format!(
+                                "`{item}`: expected OCSP;URI:... or caIssuers;URI:..."
+                            ))
                         })?;
                         let uri = location.trim().strip_prefix("URI:").ok_or_else(|| {
-                            error(v, format!("`{location}`: pkirun writes URI: locations"))
+                            v.error(format!("`{location}`: pkirun writes URI: locations"))
                         })?;
                         crate::pki::profile::check_uri("authorityInfoAccess", uri)
-                            .map_err(|e| error(v, e.to_string()))?;
+                            .map_err(|e| v.error(e.to_string()))?;
                         match method.trim() {
                             "OCSP" => out.ocsp.push(uri.to_string()),
                             "caIssuers" => out.ca_issuers.push(uri.to_string()),
                             other => {
-                                return Err(error(
-                                    v,
-                                    format!("`{other}`: pkirun writes OCSP and caIssuers"),
-                                ));
+                                return Err(v.error(format!(
+                                    "`{other}`: pkirun writes OCSP and caIssuers"
+                                )));
                             }
                         }
                     }
                 }
                 other => {
-                    return Err(error(
-                        v,
-                        format!(
-                            "pkirun does not write `{other}` (it writes keyUsage, \
+                    return Err(v.error(format!(
+                        "pkirun does not write `{other}` (it writes keyUsage, \
                              extendedKeyUsage, basicConstraints, subjectAltName, \
                              authorityKeyIdentifier, subjectKeyIdentifier, nameConstraints, \
                              crlDistributionPoints, authorityInfoAccess)"
-                        ),
-                    ));
+                    )));
                 }
             }
         }
@@ -192,7 +172,7 @@ impl Cnf {
     fn san_section(&self, from: &CnfValue, name: &str) -> Result<Vec<String>, CnfError> {
         let values = self
             .section(name)
-            .ok_or_else(|| error(from, format!("`@{name}`: no section `[ {name} ]`")))?;
+            .ok_or_else(|| from.error(format!("`@{name}`: no section `[ {name} ]`")))?;
         values
             .iter()
             .map(|v| {
@@ -249,17 +229,16 @@ impl Cnf {
 fn san_entry(v: &CnfValue, item: &str) -> Result<String, CnfError> {
     let (kind, name) = item
         .split_once(':')
-        .ok_or_else(|| error(v, format!("`{item}`: expected TYPE:NAME")))?;
+        .ok_or_else(|| v.error(format!("`{item}`: expected TYPE:NAME")))?;
     let kind = match kind.trim() {
         "DNS" => "DNS",
         "IP" => "IP",
         "email" => "email",
         "URI" => "URI",
         other => {
-            return Err(error(
-                v,
-                format!("`{other}`: pkirun writes DNS, IP, email and URI names"),
-            ));
+            return Err(v.error(format!(
+                "`{other}`: pkirun writes DNS, IP, email and URI names"
+            )));
         }
     };
     Ok(format!("{kind}:{}", name.trim()))
@@ -269,7 +248,7 @@ fn san_entry(v: &CnfValue, item: &str) -> Result<String, CnfError> {
 fn constraint_name(v: &CnfValue, item: &str) -> Result<String, CnfError> {
     let (kind, name) = item
         .split_once(':')
-        .ok_or_else(|| error(v, format!("`{item}`: expected TYPE:NAME")))?;
+        .ok_or_else(|| v.error(format!("`{item}`: expected TYPE:NAME")))?;
     let name = name.trim();
     match kind.trim() {
         "DNS" => Ok(name.to_string()),
@@ -281,19 +260,18 @@ fn constraint_name(v: &CnfValue, item: &str) -> Result<String, CnfError> {
         "IP" => {
             let (addr, mask) = name
                 .split_once('/')
-                .ok_or_else(|| error(v, format!("`{name}`: expected ADDRESS/MASK")))?;
+                .ok_or_else(|| v.error(format!("`{name}`: expected ADDRESS/MASK")))?;
             let mask: std::net::IpAddr = mask
                 .parse()
-                .map_err(|_| error(v, format!("`{mask}`: not a mask")))?;
+                .map_err(|_| v.error(format!("`{mask}`: not a mask")))?;
             let bits = match mask {
                 std::net::IpAddr::V4(m) => u32::from(m).leading_ones(),
                 std::net::IpAddr::V6(m) => u128::from(m).leading_ones(),
             };
             Ok(format!("{addr}/{bits}"))
         }
-        other => Err(error(
-            v,
-            format!("`{other}`: pkirun constrains DNS, IP and email names"),
-        )),
+        other => Err(v.error(format!(
+            "`{other}`: pkirun constrains DNS, IP and email names"
+        ))),
     }
 }
