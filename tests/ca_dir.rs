@@ -184,6 +184,25 @@ write_crl("pkirun.crl", ca.crl(#{ days: 7 }));"#,
         assert!(!out.status.success(), "{revoked} must be refused");
         assert!(String::from_utf8_lossy(&out.stderr).contains("certificate revoked"));
     }
+
+    // A batch under the same CA numbers on from the serial file too.
+    dir.run_script(
+        r#"let ca = load_ca("ca.cnf");
+ca.issue_batch([#{ name: "dave", cn: "dave" }, #{ name: "erin", cn: "erin" }],
+               #{ key: "ecdsa:256", profile: "client", days: 7, out: "batch/{name}" });"#,
+        &[],
+    )
+    .success();
+    // (in the order the threads take them)
+    let batch: BTreeSet<String> = ["batch/dave.pem", "batch/erin.pem"]
+        .iter()
+        .map(|c| dir.serial_of(c))
+        .collect();
+    assert_eq!(
+        batch,
+        ["04", "05"].iter().map(|s| (*s).to_string()).collect()
+    );
+    assert_eq!(dir.read("serial"), "06\n");
 }
 
 #[test]

@@ -498,6 +498,15 @@ impl<'a> Run<'a> {
         Ok(serial)
     }
 
+    /// The serial this batch gives its next certificate: [`Run::next_serial`], or none when
+    /// the CA numbers in sequence and takes its own.
+    fn batch_serial(&self) -> Result<Option<[u8; 16]>> {
+        if self.ca.numbers_in_sequence() {
+            return Ok(None);
+        }
+        self.next_serial().map(Some)
+    }
+
     fn issue_unique(
         &self,
         name: &str,
@@ -506,10 +515,15 @@ impl<'a> Run<'a> {
         profile: &Profile,
     ) -> Result<Certificate> {
         // A CA that numbers in sequence (an openssl ca directory) takes its own next serial.
-        let serial = self.next_serial()?;
-        let serial = self.ca.next_serial().is_none().then_some(&serial[..]);
+        let serial = self.batch_serial()?;
         self.ca
-            .issue_for_with_serial(spki, &spec.subject, &spec.sans, profile, serial)
+            .issue_for_with_serial(
+                spki,
+                &spec.subject,
+                &spec.sans,
+                profile,
+                serial.as_ref().map(|s| &s[..]),
+            )
             .map(|signed| signed.cert)
             .map_err(|source| Error::Pki {
                 name: name.to_string(),
@@ -1026,9 +1040,8 @@ pub fn sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) -> Re
         if let Err(reason) = check_csr(&csr, profile) {
             return Ok(reject(reason));
         }
-        let serial = run.next_serial()?;
-        let serial = ca.next_serial().is_none().then_some(&serial[..]);
-        let cert = match ca.sign_with_serial(&csr, profile, serial) {
+        let serial = run.batch_serial()?;
+        let cert = match ca.sign_with_serial(&csr, profile, serial.as_ref().map(|s| &s[..])) {
             Ok(signed) => signed.cert,
             Err(e) => return Ok(reject(e.to_string())),
         };

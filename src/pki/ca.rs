@@ -381,12 +381,11 @@ impl Ca {
         Ok(self)
     }
 
-    /// The serial the next certificate takes, when this CA numbers in sequence.
+    /// Whether this CA numbers what it signs in sequence ([`Ca::numbered_from`]): a call that
+    /// names no serial then takes the next one.
     #[must_use]
-    pub fn next_serial(&self) -> Option<Serial> {
-        self.numbering
-            .as_ref()
-            .and_then(|n| n.lock().ok().map(|s| s.clone()))
+    pub fn numbers_in_sequence(&self) -> bool {
+        self.numbering.is_some()
     }
 
     /// This CA restricted to `names`: every certificate it signs must stay within them (and
