@@ -86,7 +86,7 @@ const CASES: &[Case] = &[
         setup: |dir| {
             dir.run_script(
                 r#"mkdir("ca"); mkdir("csrs");
-let ca = new_ca(gen_key("ecdsa", 384), #{ subject: "/CN=Cluster CA" });
+let ca = new_ca(gen_key("ecdsa", 384), #{ subject: "/CN=Cluster CA", days: 730 });
 write_pair("ca/ca-key.pem", ca.key, "ca/ca.pem", ca.cert);
 for n in ["db1", "db2"] {
     let k = gen_key("ecdsa", 256);
@@ -283,4 +283,26 @@ fn a_batch_plan_refuses_a_kept_output_that_no_longer_matches_its_row() {
     let real = run(&dir, case, &["-q"]).failure();
     assert!(dry.contains(&format!("certs/{name}.pem")), "{dry}");
     assert_eq!(dry, real);
+}
+
+/// A dry run refuses what the CA would refuse when it signs: a certificate that would outlive
+/// it (sign-csrs with more days than the CA has left), and writes nothing.
+#[test]
+fn a_batch_plan_refuses_what_the_ca_would_refuse() {
+    let case = &CASES[9];
+    assert_eq!(case.script, "sign-csrs");
+    let dir = Dir::new();
+    (case.setup)(&dir);
+    let before = (dir.state(), directories(dir.path()));
+    let dry = run(&dir, case, &["-D", "days=1000", "--dry-run", "-q"]).failure();
+    assert!(
+        dry.contains("refusing to sign with the CA `CN = Cluster CA`"),
+        "{dry}"
+    );
+    assert_eq!((dir.state(), directories(dir.path())), before);
+    let real = run(&dir, case, &["-D", "days=1000", "-q"]).failure();
+    assert!(
+        real.contains("refusing to sign with the CA `CN = Cluster CA`"),
+        "{real}"
+    );
 }

@@ -3,7 +3,31 @@
 
 use crate::pki::{Ca, Certificate, Key};
 
-use super::BatchSpec;
+use super::{BatchSpec, Error};
+
+/// What a run keeps in place of issuing: the certificate at `cert_path` (`cert_pem`) and its
+/// key at `key_path` (`key_pem`, `None` when it is missing) must still say what `spec` asks
+/// under `ca`. Keys are written first, so a certificate without its key means the key was
+/// removed: a new key is never certified under an old certificate silently.
+///
+/// # Errors
+/// [`Error::Kept`] naming the file that cannot be kept and why.
+pub(super) fn check_kept(
+    ca: &Ca,
+    spec: &BatchSpec,
+    (cert_path, cert_pem): (&str, &[u8]),
+    (key_path, key_pem): (&str, Option<&[u8]>),
+) -> Result<Certificate, Error> {
+    let kept = |path: &str, reason: String| Error::Kept {
+        path: path.to_string(),
+        reason,
+    };
+    let key_pem =
+        key_pem.ok_or_else(|| kept(cert_path, format!("its key `{key_path}` is missing")))?;
+    let cert = check_pair(ca, spec, cert_pem, None).map_err(|r| kept(cert_path, r))?;
+    check_key(&cert, key_pem).map_err(|r| kept(key_path, r))?;
+    Ok(cert)
+}
 
 /// Why a file found in the output cannot be kept (the [`super::Error::Kept`] reason).
 pub(super) fn check_pair(

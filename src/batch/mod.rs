@@ -562,18 +562,13 @@ impl<'a> Run<'a> {
         let kept = |path: String, reason: String| Error::Kept { path, reason };
         if cert_exists && !force {
             // Every file a re-run keeps is read and checked, recorded or not.
-            if !key_exists {
-                // Keys are written first: a certificate without its key means the key was
-                // removed; never certify a new key under an old certificate silently.
-                return Err(kept(
-                    layout.cert_path(name),
-                    format!("its key `{}` is missing", layout.key_path(name)),
-                ));
-            }
-            let key_pem = key_dir.read(&key_file)?;
-            let cert = kept::check_pair(self.ca, spec, &cert_dir.read(&cert_file)?, None)
-                .map_err(|r| kept(layout.cert_path(name), r))?;
-            kept::check_key(&cert, &key_pem).map_err(|r| kept(layout.key_path(name), r))?;
+            let key_pem = key_exists.then(|| key_dir.read(&key_file)).transpose()?;
+            let cert = kept::check_kept(
+                self.ca,
+                spec,
+                (&cert_path, &cert_dir.read(&cert_file)?),
+                (&key_path, key_pem.as_deref()),
+            )?;
             return Ok(Outcome::Skipped(self.kept_entry(
                 name,
                 &cert,
@@ -839,25 +834,38 @@ pub fn issue_batch(batch: &Batch<'_>, specs: SpecSource, opts: &IssueOptions) ->
             &profiles,
         ),
         SpecSource::List(rows) => {
-            let source_name = "specs";
-            let mut list = Vec::with_capacity(rows.len());
-            for (i, raw) in rows.into_iter().enumerate() {
-                let spec = raw.into_spec(&defaults).map_err(|message| Error::Row {
-                    source_name: source_name.to_string(),
-                    row: i + 1,
-                    message,
-                })?;
-                list.push((i + 1, spec));
-            }
+            let list = listed_specs(rows, &defaults)?;
             issue_specs(
                 batch,
                 || list.iter().cloned().map(Ok),
-                source_name,
+                LISTED,
                 opts,
                 &profiles,
             )
         }
     }
+}
+
+/// How errors name specs given as a list rather than a file.
+const LISTED: &str = "specs";
+
+/// Specs given as a list, each with its row number (from 1).
+///
+/// # Errors
+/// The first row that is not a spec, by number.
+fn listed_specs(rows: Vec<RawSpec>, defaults: &SpecDefaults) -> Result<Vec<(usize, BatchSpec)>> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            raw.into_spec(defaults)
+                .map(|spec| (i + 1, spec))
+                .map_err(|message| Error::Row {
+                    source_name: LISTED.to_string(),
+                    row: i + 1,
+                    message,
+                })
+        })
+        .collect()
 }
 
 /// [`issue_batch`] over a stream of specs that can be started twice.

@@ -71,61 +71,51 @@ pub fn plan_issue_batch(
 ) -> Result<Planned> {
     let ws = batch.ws;
     let (profiles, defaults) = opts.spec_defaults();
-    let (source_name, list): (String, Vec<BatchSpec>) = match specs {
+    let (source_name, list): (String, Vec<(usize, BatchSpec)>) = match specs {
         SpecSource::Inventory(path) => {
-            let rows = read_inventory(ws, &path, &defaults)?
-                .map(|r| r.map(|(_, s)| s))
-                .collect::<Result<Vec<_>>>()?;
+            let rows = read_inventory(ws, &path, &defaults)?.collect::<Result<Vec<_>>>()?;
             (path, rows)
         }
-        SpecSource::List(rows) => {
-            let mut list = Vec::with_capacity(rows.len());
-            for (i, raw) in rows.into_iter().enumerate() {
-                list.push(raw.into_spec(&defaults).map_err(|message| Error::Row {
-                    source_name: "specs".into(),
-                    row: i + 1,
-                    message,
-                })?);
-            }
-            ("specs".into(), list)
-        }
+        SpecSource::List(rows) => (super::LISTED.into(), super::listed_specs(rows, &defaults)?),
     };
     let layout = &opts.layout;
     validate_names(
         ws,
         layout,
         &source_name,
-        list.iter()
-            .enumerate()
-            .map(|(i, s)| (i + 1, s.name.as_str())),
+        list.iter().map(|(row, s)| (*row, s.name.as_str())),
     )?;
     let issuer = issuer(batch)?;
     let mut planned = Planned::default();
-    for (i, spec) in list.iter().enumerate() {
+    for (row, spec) in &list {
         let profile = profiles.get(spec.profile).ok_or_else(|| Error::Row {
             source_name: source_name.clone(),
-            row: i + 1,
+            row: *row,
             message: "unknown profile".into(),
         })?;
         let (cert, key) = (layout.cert_path(&spec.name), layout.key_path(&spec.name));
         if ws.exists(&cert)? && !ws.force() {
             // Checked as the real batch checks what it keeps: a pair that no longer says what
             // the row asks, or a certificate without its key, stops the plan too.
-            let kept = |path: &str, reason: String| Error::Kept {
-                path: path.to_string(),
-                reason,
-            };
-            if !ws.exists(&key)? {
-                return Err(kept(&cert, format!("its key `{key}` is missing")));
-            }
-            let found = super::kept::check_pair(batch.ca, spec, &ws.read(&cert)?, None)
-                .map_err(|r| kept(&cert, r))?;
-            super::kept::check_key(&found, &ws.read(&key)?).map_err(|r| kept(&key, r))?;
+            let key_pem = ws.exists(&key)?.then(|| ws.read(&key)).transpose()?;
+            super::kept::check_kept(
+                batch.ca,
+                spec,
+                (&cert, &ws.read(&cert)?),
+                (&key, key_pem.as_deref()),
+            )?;
             ws.plan_keep(&cert, KEPT)?;
             ws.plan_keep(&key, KEPT)?;
             planned.keep += 1;
             continue;
         }
+        batch
+            .ca
+            .check_can_sign(profile)
+            .map_err(|source| Error::Pki {
+                name: spec.name.clone(),
+                source,
+            })?;
         let sans: Vec<String> = spec.sans.iter().map(ToString::to_string).collect();
         let what = describe(&spec.subject.to_string(), &sans, &issuer, profile);
         let key_what = format!("{} (made by the batch)", describe_spec(spec.key));
@@ -162,6 +152,10 @@ pub fn plan_sign_batch(batch: &Batch<'_>, csrs: &CsrSource, opts: &SignOptions) 
         };
         let csr = Csr::from_pem(&ws.read(&item.path)?).map_err(|e| refused(e.to_string()))?;
         check_csr(&csr, &opts.profile).map_err(refused)?;
+        batch
+            .ca
+            .check_can_sign(&opts.profile)
+            .map_err(|e| refused(e.to_string()))?;
         let sans: Vec<String> = csr.sans().iter().map(ToString::to_string).collect();
         let subject = csr
             .subject()

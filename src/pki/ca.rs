@@ -381,6 +381,19 @@ impl Ca {
         Ok(self)
     }
 
+    /// Checks, without signing, that this CA would sign under `profile` now: the checks
+    /// [`Ca::sign`] makes of the CA itself (valid now, CA:TRUE, keyCertSign, pathlen, not
+    /// outliving it unless the profile clamps or allows it). A dry run plans with it.
+    ///
+    /// # Errors
+    /// [`Error::CaRefused`] for the first rule the CA breaks.
+    pub fn check_can_sign(&self, profile: &Profile) -> Result<()> {
+        let now = SystemTime::now();
+        self.facts
+            .check(profile, now, now + profile.validity.duration())
+            .map(|_| ())
+    }
+
     /// Whether this CA numbers what it signs in sequence ([`Ca::numbered_from`]): a call that
     /// names no serial then takes the next one.
     #[must_use]
