@@ -328,14 +328,7 @@ impl Ca {
     /// [`Error::KeyMismatch`] or [`Error::NotACa`].
     pub fn load(cert: Certificate, key: Key) -> Result<Self> {
         let cert_spki = cert.public_key_der()?;
-        if cert_spki != key.public_key_der() {
-            let cert_key = super::PublicKey::from_spki_der(&cert_spki)
-                .map_or_else(|_| "unknown".to_string(), |k| k.describe());
-            let key_key = if cert_key == key.describe() {
-                format!("another {} key", key.describe())
-            } else {
-                key.describe()
-            };
+        if let Some((cert_key, key_key)) = key.mismatch_with(&cert_spki) {
             return Err(Error::KeyMismatch { cert_key, key_key });
         }
         if !cert.is_ca() {

@@ -66,13 +66,21 @@ pub struct Difference {
 }
 
 /// The comparable fields of one object.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Fields {
     kind: &'static str,
     values: Vec<(String, String, Aspect)>,
 }
 
 impl Fields {
+    /// No fields yet, of an object of this kind (`certificate`, `private key`).
+    fn new(kind: &'static str) -> Self {
+        Fields {
+            kind,
+            values: Vec::new(),
+        }
+    }
+
     fn push(&mut self, field: impl Into<String>, value: impl Into<String>, aspect: Aspect) {
         self.values.push((field.into(), value.into(), aspect));
     }
@@ -168,10 +176,7 @@ fn certificate_fields(der: &[u8]) -> Result<Fields> {
     let info = inspect::inspect_cert_der(der)?;
     let (_, cert) = X509Certificate::from_der(der)
         .map_err(|e| Error::InvalidCertificate(format!("cannot read the certificate: {e}")))?;
-    let mut f = Fields {
-        kind: "certificate",
-        ..Fields::default()
-    };
+    let mut f = Fields::new("certificate");
     f.push("version", info.version.to_string(), Aspect::Content);
     f.push("subject", typed_name(cert.subject()), Aspect::Content);
     f.push("issuer", typed_name(cert.issuer()), Aspect::Content);
@@ -197,10 +202,7 @@ fn csr_fields(der: &[u8]) -> Result<Fields> {
     let info = inspect::inspect_csr_der(der)?;
     let (_, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| Error::InvalidCsr(format!("cannot read the request: {e}")))?;
-    let mut f = Fields {
-        kind: "certificate request",
-        ..Fields::default()
-    };
+    let mut f = Fields::new("certificate request");
     f.push(
         "subject",
         typed_name(&csr.certification_request_info.subject),
@@ -218,10 +220,7 @@ fn csr_fields(der: &[u8]) -> Result<Fields> {
 
 fn key_fields(input: &[u8]) -> Result<Fields> {
     let key = Key::from_pem(input)?;
-    let mut f = Fields {
-        kind: "private key",
-        ..Fields::default()
-    };
+    let mut f = Fields::new("private key");
     f.push("key", key.describe(), Aspect::Content);
     f.push(
         "public key bits",

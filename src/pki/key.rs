@@ -70,6 +70,7 @@ enum Inner {
 #[derive(Clone)]
 pub struct Key {
     inner: Inner,
+    spec: KeySpec,
     spki: Vec<u8>,
     /// RSA signing through ring's assembly (4x the `rsa` crate's speed on a CA's key); made on
     /// first use, `None` when ring refuses the key (then the `rsa` crate signs).
@@ -116,15 +117,18 @@ impl Key {
     }
 
     fn from_inner(inner: Inner) -> Result<Self> {
-        let spki = match &inner {
-            Inner::Rsa(k) => k.to_public_key().to_public_key_der(),
-            Inner::P256(k) => k.verifying_key().to_public_key_der(),
-            Inner::P384(k) => k.verifying_key().to_public_key_der(),
-        }
-        .map_err(|e| Error::Encoding(e.to_string()))?
-        .into_vec();
+        let (spec, spki) = match &inner {
+            Inner::Rsa(k) => (
+                KeySpec::Rsa(k.n().bit_width() as usize),
+                k.to_public_key().to_public_key_der(),
+            ),
+            Inner::P256(k) => (KeySpec::P256, k.verifying_key().to_public_key_der()),
+            Inner::P384(k) => (KeySpec::P384, k.verifying_key().to_public_key_der()),
+        };
+        let spki = spki.map_err(|e| Error::Encoding(e.to_string()))?.into_vec();
         Ok(Key {
             inner,
+            spec,
             spki,
             rsa_fast: std::sync::OnceLock::new(),
         })
@@ -276,17 +280,30 @@ impl Key {
     /// The key's spec (algorithm and size).
     #[must_use]
     pub fn spec(&self) -> KeySpec {
-        match &self.inner {
-            Inner::Rsa(k) => KeySpec::Rsa(k.n().bit_width() as usize),
-            Inner::P256(_) => KeySpec::P256,
-            Inner::P384(_) => KeySpec::P384,
-        }
+        self.spec
     }
 
     /// A human description such as `RSA 2048` or `ECDSA P-384`.
     #[must_use]
     pub fn describe(&self) -> String {
         describe_spec(self.spec())
+    }
+
+    /// `None` when this key is the private half of `spki` (a DER `SubjectPublicKeyInfo`, as a
+    /// certificate holds it); otherwise the two in words, `spki`'s first: `("RSA 2048", "ECDSA
+    /// P-384")`, or `("ECDSA P-256", "another ECDSA P-256 key")` when only the keys differ.
+    #[must_use]
+    pub fn mismatch_with(&self, spki: &[u8]) -> Option<(String, String)> {
+        if spki == self.spki.as_slice() {
+            return None;
+        }
+        let theirs = super::PublicKey::from_spki_der(spki)
+            .map_or_else(|_| "unknown".to_string(), |k| k.describe());
+        let ours = self.describe();
+        if theirs == ours {
+            return Some((theirs, format!("another {ours} key")));
+        }
+        Some((theirs, ours))
     }
 
     /// The DER `SubjectPublicKeyInfo` of the public half.

@@ -291,22 +291,14 @@ impl Pkcs12 {
 
 /// Refuses a key that is not the certificate's.
 fn check_pair(key: &Key, cert: &Certificate) -> Result<(), Pkcs12Error> {
-    let cert_spki = cert.public_key_der()?;
-    if cert_spki == key.public_key_der() {
-        return Ok(());
+    match key.mismatch_with(&cert.public_key_der()?) {
+        None => Ok(()),
+        Some((cert_key, key)) => Err(Pkcs12Error::KeyMismatch {
+            subject: subject_of(cert),
+            cert_key,
+            key,
+        }),
     }
-    let cert_key = super::PublicKey::from_spki_der(&cert_spki)
-        .map_or_else(|_| "unknown".to_string(), |k| k.describe());
-    let key = if cert_key == key.describe() {
-        format!("another {} key", key.describe())
-    } else {
-        key.describe()
-    };
-    Err(Pkcs12Error::KeyMismatch {
-        subject: subject_of(cert),
-        cert_key,
-        key,
-    })
 }
 
 fn subject_of(cert: &Certificate) -> String {

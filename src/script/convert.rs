@@ -67,6 +67,19 @@ pub(crate) fn int(field: &str, v: &Dynamic) -> ConvResult<i64> {
     ))
 }
 
+/// A setting given as `true` / `false` or as one of its openssl words (`copy_extensions`,
+/// `authority_key_id`).
+fn switch_or_word<T: From<bool>, E: ToString>(
+    field: &str,
+    v: &Dynamic,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> ConvResult<T> {
+    match v.as_bool() {
+        Ok(b) => Ok(T::from(b)),
+        Err(_) => parse(&string(field, v)?).map_err(|e| e.to_string()),
+    }
+}
+
 fn boolean(field: &str, v: &Dynamic) -> ConvResult<bool> {
     if let Ok(b) = v.as_bool() {
         return Ok(b);
@@ -306,11 +319,7 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
         p.basic_constraints = basic_constraints(v)?;
     }
     if let Some(v) = opts.get("copy_extensions") {
-        p.copy_extensions = if let Ok(b) = v.as_bool() {
-            CopyExtensions::from(b)
-        } else {
-            CopyExtensions::parse(&string("copy_extensions", v)?).map_err(|e| e.to_string())?
-        };
+        p.copy_extensions = switch_or_word("copy_extensions", v, CopyExtensions::parse)?;
     }
     if let Some(v) = opts.get("policy") {
         p.policy = policy(v)?;
@@ -319,11 +328,7 @@ pub fn profile(opts: &Map, base: Profile) -> ConvResult<Profile> {
         p.san_critical = Some(boolean("san_critical", v)?);
     }
     if let Some(v) = opts.get("authority_key_id") {
-        p.authority_key_id = if let Ok(b) = v.as_bool() {
-            AuthorityKeyId::from(b)
-        } else {
-            AuthorityKeyId::parse(&string("authority_key_id", v)?).map_err(|e| e.to_string())?
-        };
+        p.authority_key_id = switch_or_word("authority_key_id", v, AuthorityKeyId::parse)?;
     }
     if let Some(v) = opts.get("subject_key_id") {
         p.subject_key_id = boolean("subject_key_id", v)?;

@@ -161,11 +161,9 @@ pub(super) fn refuse_control_characters(path: &str) -> Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
     use std::os::unix::fs::symlink;
 
-    use super::super::WriteOptions;
     use super::super::test_support::{Fixture, OVERWRITE};
     use super::*;
 
@@ -195,8 +193,7 @@ mod tests {
     fn dot_dot_that_stays_inside_the_root_is_accepted() {
         let f = Fixture::new();
         f.ws.mkdir("a").unwrap();
-        f.ws.write("a/../b.pem", b"b", WriteOptions::default())
-            .unwrap();
+        f.put("a/../b.pem", b"b");
         assert_eq!(fs::read(f.root().join("b.pem")).unwrap(), b"b");
         assert_eq!(f.ws.display("./a/../b.pem"), "b.pem");
     }
@@ -206,7 +203,7 @@ mod tests {
         let f = Fixture::new();
         let abs = f.root().join("abs.pem");
         let abs = abs.to_str().unwrap();
-        f.ws.write(abs, b"abs", WriteOptions::default()).unwrap();
+        f.put(abs, b"abs");
         assert_eq!(f.ws.read("abs.pem").unwrap(), b"abs");
         assert_eq!(f.ws.display(abs), "abs.pem");
     }
@@ -246,8 +243,7 @@ mod tests {
         let f = Fixture::new();
         f.ws.mkdir("real").unwrap();
         symlink(f.root().join("real"), f.root().join("alias")).unwrap();
-        f.ws.write("alias/a.pem", b"a", WriteOptions::default())
-            .unwrap();
+        f.put("alias/a.pem", b"a");
         assert_eq!(f.ws.read("real/a.pem").unwrap(), b"a");
     }
 

@@ -167,11 +167,9 @@ pub(super) fn is_missing(e: &io::Error) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
     use std::os::unix::fs::symlink;
 
-    use super::super::WriteOptions;
     use super::super::test_support::{Fixture, mode_of};
     use super::*;
 
@@ -180,9 +178,9 @@ mod tests {
         let f = Fixture::new();
         f.ws.mkdir("certs/sub").unwrap();
         for name in ["certs/b.pem", "certs/a.pem", "certs/c.key"] {
-            f.ws.write(name, b"", WriteOptions::default()).unwrap();
+            f.put(name, b"");
         }
-        fs::write(f.root().join("certs/.pkirun-leftover"), b"").unwrap();
+        f.plant_temp_file("certs/.pkirun-leftover");
         assert_eq!(
             f.ws.list("certs").unwrap(),
             ["certs/a.pem", "certs/b.pem", "certs/c.key", "certs/sub"]
@@ -200,8 +198,7 @@ mod tests {
         let f = Fixture::new();
         f.ws.mkdir("d").unwrap();
         f.ws.mkdir("d").unwrap();
-        f.ws.write("d/f.txt", "héllo".as_bytes(), WriteOptions::default())
-            .unwrap();
+        f.put("d/f.txt", "héllo".as_bytes());
         assert_eq!(f.ws.read_to_string("d/f.txt").unwrap(), "héllo");
         assert!(f.ws.exists("d/f.txt").unwrap());
         assert!(f.ws.is_dir("d").unwrap());
@@ -222,8 +219,7 @@ mod tests {
     #[test]
     fn remove_deletes_a_symlink_not_its_target() {
         let f = Fixture::new();
-        f.ws.write("target.pem", b"t", WriteOptions::default())
-            .unwrap();
+        f.put("target.pem", b"t");
         symlink(f.root().join("target.pem"), f.root().join("link.pem")).unwrap();
         f.ws.remove("link.pem").unwrap();
         assert_eq!(f.ws.read("target.pem").unwrap(), b"t");
@@ -232,8 +228,7 @@ mod tests {
     #[test]
     fn read_to_string_rejects_non_utf8() {
         let f = Fixture::new();
-        f.ws.write("bin", &[0xff, 0xfe], WriteOptions::default())
-            .unwrap();
+        f.put("bin", &[0xff, 0xfe]);
         let err = f.ws.read_to_string("bin").unwrap_err();
         assert_eq!(err.to_string(), "`bin`: cannot read: not UTF-8 text");
     }

@@ -116,7 +116,6 @@ impl Workspace {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
     use super::test_support::Fixture;
     use super::*;

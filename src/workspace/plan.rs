@@ -487,7 +487,6 @@ fn lock(plan: &Shared) -> Result<MutexGuard<'_, Plan>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
     use super::super::test_support::{Fixture, KEY, OVERWRITE};
     use super::*;

@@ -1,7 +1,6 @@
 //! What the workspace's unit tests share: a fixture directory, modes, temporary-file checks.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
-
+use std::cell::Cell;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -9,10 +8,20 @@ use std::path::{Path, PathBuf};
 use super::{TEMP_PREFIX, Workspace, WriteOptions};
 
 /// A temporary directory with the workspace root one level down, so tests can check that
-/// nothing appears next to the root.
+/// nothing appears next to the root. When a test ends without failing, the fixture checks that
+/// no temporary file is left anywhere in it (unless the test planted one).
 pub(super) struct Fixture {
     outer: tempfile::TempDir,
     pub(super) ws: Workspace,
+    planted: Cell<bool>,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if !std::thread::panicking() && !self.planted.get() {
+            assert_no_temp_files(self.outer.path());
+        }
+    }
 }
 
 impl Fixture {
@@ -20,7 +29,25 @@ impl Fixture {
         let outer = tempfile::tempdir().unwrap();
         fs::create_dir(outer.path().join("root")).unwrap();
         let ws = Workspace::new(outer.path().join("root")).unwrap();
-        Self { outer, ws }
+        Self {
+            outer,
+            ws,
+            planted: Cell::new(false),
+        }
+    }
+
+    /// Leaves a temporary file at `rel`, as a crashed run would.
+    pub(super) fn plant_temp_file(&self, rel: &str) {
+        fs::write(self.root().join(rel), b"").unwrap();
+        self.planted.set(true);
+    }
+
+    /// Writes `rel` with the default options: a file that is there before the step a test
+    /// checks.
+    pub(super) fn put(&self, rel: &str, contents: &[u8]) {
+        self.ws
+            .write(rel, contents, WriteOptions::default())
+            .unwrap();
     }
 
     pub(super) fn root(&self) -> &Path {
@@ -59,7 +86,7 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-pub(super) fn assert_no_temp_files(dir: &Path) {
+fn assert_no_temp_files(dir: &Path) {
     assert_eq!(temp_files(dir), Vec::<PathBuf>::new());
 }
 

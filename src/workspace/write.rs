@@ -171,18 +171,15 @@ impl Workspace {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
-    use super::super::test_support::{Fixture, KEY, OVERWRITE, assert_no_temp_files, mode_of};
+    use super::super::test_support::{Fixture, KEY, OVERWRITE, mode_of};
     use super::*;
 
     #[test]
     fn write_creates_file_with_default_mode_0644() {
         let f = Fixture::new();
-        f.ws.write("ca.pem", b"cert", WriteOptions::default())
-            .unwrap();
+        f.put("ca.pem", b"cert");
         f.assert_file("ca.pem", b"cert", 0o644);
-        assert_no_temp_files(f.root());
     }
 
     #[test]
@@ -193,7 +190,6 @@ mod tests {
         let path = f.root().join("node-certs/node.key");
         assert_eq!(fs::read(&path).unwrap(), b"secret");
         assert_eq!(mode_of(&path), 0o400);
-        assert_no_temp_files(f.root());
     }
 
     #[test]
@@ -206,17 +202,14 @@ mod tests {
             "{err:?}"
         );
         f.assert_file("node.key", b"old key\n", 0o400);
-        assert_no_temp_files(f.root());
     }
 
     #[test]
     fn write_with_overwrite_replaces_existing_file() {
         let f = Fixture::new();
-        f.ws.write("a.pem", b"old", WriteOptions::default())
-            .unwrap();
+        f.put("a.pem", b"old");
         f.ws.write("a.pem", b"new", OVERWRITE).unwrap();
         assert_eq!(f.ws.read("a.pem").unwrap(), b"new");
-        assert_no_temp_files(f.root());
     }
 
     #[test]
@@ -226,7 +219,6 @@ mod tests {
         let forced = f.ws.clone().with_force(true);
         forced.write("a.key", b"new", KEY).unwrap();
         f.assert_file("a.key", b"new", 0o400);
-        assert_no_temp_files(f.root());
     }
 
     #[test]
@@ -241,13 +233,12 @@ mod tests {
              (create it with mkdir first)"
         );
         assert!(!f.root().join("missing").exists());
-        assert_no_temp_files(f.root());
     }
 
     #[test]
     fn write_below_a_file_fails() {
         let f = Fixture::new();
-        f.ws.write("file", b"", WriteOptions::default()).unwrap();
+        f.put("file", b"");
         let err =
             f.ws.write("file/a.pem", b"a", WriteOptions::default())
                 .unwrap_err();
@@ -279,7 +270,6 @@ mod tests {
             assert!(!f.root().join("ro/a.pem").exists());
         }
         f.ws.chmod("ro", 0o755).unwrap();
-        assert_no_temp_files(f.root());
     }
 
     #[test]
@@ -311,6 +301,5 @@ mod tests {
             f.ws.copy("missing", "d", WriteOptions::default()),
             Err(Error::NotFound { path }) if path == "missing"
         ));
-        assert_no_temp_files(f.root());
     }
 }

@@ -99,15 +99,7 @@ impl Cnf {
     /// without `=`, a variable with no value, a `${` without `}`, an expansion over 64 KiB), named
     /// by file and line.
     pub fn read(path: &str, source: &dyn CnfSource) -> Result<Cnf, CnfError> {
-        let mut cnf = Cnf {
-            file: path.to_string(),
-            ..Cnf::default()
-        };
-        cnf.section_index("default");
-        let mut state = State {
-            section: "default".into(),
-            dollarid: false,
-        };
+        let (mut cnf, mut state) = Cnf::begin(path);
         cnf.read_file(path, source, &mut state, 0, None)?;
         Ok(cnf)
     }
@@ -117,17 +109,24 @@ impl Cnf {
     /// # Errors
     /// As [`Cnf::read`].
     pub fn parse(text: &str, name: &str, source: &dyn CnfSource) -> Result<Cnf, CnfError> {
+        let (mut cnf, mut state) = Cnf::begin(name);
+        cnf.parse_text(text, name, source, &mut state, 0)?;
+        Ok(cnf)
+    }
+
+    /// An empty configuration for the file `file`, and the parser's state at its start (in the
+    /// `default` section).
+    fn begin(file: &str) -> (Cnf, State) {
         let mut cnf = Cnf {
-            file: name.to_string(),
+            file: file.to_string(),
             ..Cnf::default()
         };
         cnf.section_index("default");
-        let mut state = State {
+        let state = State {
             section: "default".into(),
             dollarid: false,
         };
-        cnf.parse_text(text, name, source, &mut state, 0)?;
-        Ok(cnf)
+        (cnf, state)
     }
 
     /// The file read first, as it was named.

@@ -416,7 +416,6 @@ impl Cnf {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 mod tests {
     use super::super::cnf::CnfSource;
     use super::*;

@@ -1,6 +1,5 @@
 //! Whole documents: the fixtures in `tests/data/inspect/`, checked field by field and against
 //! openssl's own text for them.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use super::*;
 use crate::pki::colon_hex;

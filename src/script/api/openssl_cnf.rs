@@ -67,9 +67,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
             let made = cnf.self_signed().map_err(rt)?;
             let mut map = extension_map(&made.extensions);
             map.insert("subject".into(), subject_array(&made.subject));
-            if let Some(d) = made.digest {
-                map.insert("digest".into(), d.name().into());
-            }
+            put(&mut map, "digest", made.digest.map(|d| d.name()));
             Ok(map)
         });
     func!(engine, "signing", ["cnf: Cnf", "opts: Map", "Map"],
@@ -137,31 +135,28 @@ fn subject_array(pairs: &[(String, String)]) -> Dynamic {
         .into()
 }
 
+/// Sets `key` when there is a value: an absent setting is left out of the map.
+fn put(map: &mut Map, key: &str, value: Option<impl Into<Dynamic>>) {
+    if let Some(v) = value {
+        map.insert(key.into(), v.into());
+    }
+}
+
 /// An extension section's settings under the option names of new_csr, new_ca and ca.sign.
 fn extension_map(e: &ExtensionSettings) -> Map {
     let mut map = Map::new();
-    if let Some(v) = &e.key_usage {
-        map.insert("key_usage".into(), strings(v));
-    }
-    if let Some(v) = &e.ext_key_usage {
-        map.insert("ext_key_usage".into(), strings(v));
-    }
-    if let Some(v) = &e.basic_constraints {
-        map.insert("basic_constraints".into(), v.clone().into());
-    }
-    if let Some(v) = &e.authority_key_id {
-        map.insert("authority_key_id".into(), v.clone().into());
-    }
-    if let Some(v) = e.subject_key_id {
-        map.insert("subject_key_id".into(), v.into());
-    }
-    if !e.permitted.is_empty() {
-        map.insert("permitted".into(), strings(&e.permitted));
-    }
-    if !e.excluded.is_empty() {
-        map.insert("excluded".into(), strings(&e.excluded));
-    }
+    put(&mut map, "key_usage", e.key_usage.as_deref().map(strings));
+    put(
+        &mut map,
+        "ext_key_usage",
+        e.ext_key_usage.as_deref().map(strings),
+    );
+    put(&mut map, "basic_constraints", e.basic_constraints.clone());
+    put(&mut map, "authority_key_id", e.authority_key_id.clone());
+    put(&mut map, "subject_key_id", e.subject_key_id);
     for (key, list) in [
+        ("permitted", &e.permitted),
+        ("excluded", &e.excluded),
         ("crl_distribution_points", &e.crl_distribution_points),
         ("ocsp", &e.ocsp),
         ("ca_issuers", &e.ca_issuers),
@@ -194,12 +189,8 @@ fn signing(cnf: &Cnf, opts: &Map) -> FnResult<Map> {
         )
         .map_err(rt)?;
     let mut map = extension_map(&s.extensions);
-    if let Some(days) = s.days {
-        map.insert("days".into(), i64::from(days).into());
-    }
-    if let Some(d) = s.digest {
-        map.insert("digest".into(), d.name().into());
-    }
+    put(&mut map, "days", s.days.map(i64::from));
+    put(&mut map, "digest", s.digest.map(|d| d.name()));
     map.insert(
         "copy_extensions".into(),
         s.copy_extensions.to_string().into(),
@@ -233,19 +224,15 @@ fn ca_settings(cnf: &Cnf) -> FnResult<Map> {
         ("x509_extensions", &c.x509_extensions),
     ];
     for (key, value) in paths {
-        if let Some(v) = value {
-            map.insert(key.into(), v.clone().into());
-        }
+        put(&mut map, key, value.clone());
     }
-    if let Some(d) = c.default_days {
-        map.insert("default_days".into(), i64::from(d).into());
-    }
-    if let Some(d) = c.default_crl_days {
-        map.insert("default_crl_days".into(), i64::from(d).into());
-    }
-    if let Some(d) = c.default_md {
-        map.insert("default_md".into(), d.name().into());
-    }
+    put(&mut map, "default_days", c.default_days.map(i64::from));
+    put(
+        &mut map,
+        "default_crl_days",
+        c.default_crl_days.map(i64::from),
+    );
+    put(&mut map, "default_md", c.default_md.map(|d| d.name()));
     map.insert(
         "copy_extensions".into(),
         c.copy_extensions.to_string().into(),
