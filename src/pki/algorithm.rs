@@ -275,18 +275,26 @@ mod tests {
 
     #[test]
     fn key_specs_parse_every_spelling() {
-        assert_eq!(KeySpec::parse("rsa:3072").unwrap(), KeySpec::Rsa(3072));
-        assert_eq!(KeySpec::parse("ecdsa:384").unwrap(), KeySpec::P384);
-        assert_eq!(KeySpec::parse("secp384r1").unwrap(), KeySpec::P384);
-        assert_eq!(KeySpec::parse("prime256v1").unwrap(), KeySpec::P256);
-        assert_eq!(KeySpec::parse("ec:256").unwrap(), KeySpec::P256);
-        assert_eq!(
-            KeySpec::parse("rsa:1024").unwrap_err().to_string(),
-            "unsupported rsa key size 1024 (supported: 2048, 3072, 4096)"
-        );
-        assert_eq!(
-            KeySpec::parse("dsa:2048").unwrap_err().to_string(),
-            "unknown key algorithm `dsa` (expected `rsa` or `ecdsa`, e.g. \"rsa:2048\" or \"ecdsa:384\")"
-        );
+        for (text, spec) in [
+            ("rsa:3072", KeySpec::Rsa(3072)),
+            ("ecdsa:384", KeySpec::P384),
+            ("secp384r1", KeySpec::P384),
+            ("prime256v1", KeySpec::P256),
+            ("ec:256", KeySpec::P256),
+        ] {
+            assert_eq!(KeySpec::parse(text).unwrap(), spec, "{text}");
+        }
+        for (text, refusal) in [
+            (
+                "rsa:1024",
+                "unsupported rsa key size 1024 (supported: 2048, 3072, 4096)",
+            ),
+            (
+                "dsa:2048",
+                "unknown key algorithm `dsa` (expected `rsa` or `ecdsa`, e.g. \"rsa:2048\" or \"ecdsa:384\")",
+            ),
+        ] {
+            assert_eq!(KeySpec::parse(text).unwrap_err().to_string(), refusal);
+        }
     }
 }

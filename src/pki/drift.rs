@@ -280,47 +280,66 @@ mod tests {
         ca.sign(&csr, &profile).unwrap().cert
     }
 
+    /// A node's key and the CA that signs its certificates.
+    struct Node {
+        ca: Ca,
+        key: Key,
+    }
+
+    impl Node {
+        fn new() -> Self {
+            Node {
+                ca: new_ca(),
+                key: Key::generate(KeySpec::P256).unwrap(),
+            }
+        }
+
+        fn leaf(&self, dns: &str, days: i64) -> Certificate {
+            leaf(&self.ca, &self.key, dns, days)
+        }
+
+        /// What differs between `existing` and `wanted`, `wanted` from this node's CA.
+        fn drift(&self, existing: &Certificate, wanted: &Certificate) -> Vec<Drift> {
+            certificate_drift(existing, wanted, Some(self.ca.cert())).unwrap()
+        }
+    }
+
     #[test]
     fn the_same_request_signed_twice_has_no_drift() {
-        let ca = new_ca();
-        let key = Key::generate(KeySpec::P256).unwrap();
-        let a = leaf(&ca, &key, "DNS:a.example", 30);
-        let b = leaf(&ca, &key, "DNS:a.example", 30);
+        let node = Node::new();
+        let a = node.leaf("DNS:a.example", 30);
+        let b = node.leaf("DNS:a.example", 30);
         assert_ne!(a.serial(), b.serial());
-        assert!(
-            certificate_drift(&a, &b, Some(ca.cert()))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(node.drift(&a, &b).is_empty());
     }
 
     #[test]
     fn a_san_a_key_a_validity_and_an_issuer_are_each_named() {
-        let ca = new_ca();
-        let key = Key::generate(KeySpec::P256).unwrap();
-        let a = leaf(&ca, &key, "DNS:a.example", 30);
+        let node = Node::new();
+        let a = node.leaf("DNS:a.example", 30);
 
-        let san = leaf(&ca, &key, "DNS:b.example", 30);
-        let d = describe(&certificate_drift(&a, &san, Some(ca.cert())).unwrap());
-        assert_eq!(d, "SAN differs: has DNS:a.example, asked DNS:b.example");
+        let san = node.drift(&a, &node.leaf("DNS:b.example", 30));
+        assert_eq!(
+            describe(&san),
+            "SAN differs: has DNS:a.example, asked DNS:b.example"
+        );
 
-        let days = leaf(&ca, &key, "DNS:a.example", 60);
-        let d = describe(&certificate_drift(&a, &days, Some(ca.cert())).unwrap());
-        assert_eq!(d, "validity differs: has 30 days, asked 60 days");
+        let days = node.drift(&a, &node.leaf("DNS:a.example", 60));
+        assert_eq!(
+            describe(&days),
+            "validity differs: has 30 days, asked 60 days"
+        );
 
         let other_key = Key::generate(KeySpec::P256).unwrap();
-        let rekeyed = leaf(&ca, &other_key, "DNS:a.example", 30);
-        let d = certificate_drift(&a, &rekeyed, Some(ca.cert())).unwrap();
+        let d = node.drift(&a, &leaf(&node.ca, &other_key, "DNS:a.example", 30));
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].field, "key");
 
-        let other_ca = new_ca();
-        let d = certificate_drift(
-            &a,
-            &leaf(&other_ca, &key, "DNS:a.example", 30),
-            Some(other_ca.cert()),
-        )
-        .unwrap();
+        let other_ca = Node {
+            ca: new_ca(),
+            key: node.key.clone(),
+        };
+        let d = other_ca.drift(&a, &other_ca.leaf("DNS:a.example", 30));
         assert!(d.iter().any(|d| d.field == "issuer"), "{d:?}");
     }
 

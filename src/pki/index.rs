@@ -805,37 +805,27 @@ mod tests {
     fn revoke_refuses_unknown_and_already_revoked_serials() {
         let mut db = Database::from_index(OPENSSL_INDEX.as_bytes(), "index.txt").unwrap();
         let now = SystemTime::now();
-        let err = db
-            .revoke(&Serial::parse_hex("AB").unwrap(), None, now)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "serial `AB` is not in the database (this CA did not issue it)"
-        );
-        let err = db
-            .revoke(&Serial::parse_hex("02").unwrap(), None, now)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "serial `02` (`/O=x/OU=multi/CN=b`) is already revoked (261203085653Z,CACompromise)"
-        );
-        let err = db
-            .revoke(
-                &Serial::parse_hex("01").unwrap(),
-                Some(Reason::PrivilegeWithdrawn),
-                now,
-            )
-            .unwrap_err();
+        let mut revoke = |serial: &str, reason: Option<Reason>| {
+            db.revoke(&Serial::parse_hex(serial).unwrap(), reason, now)
+                .map(|entry| entry.line())
+        };
+        for (serial, refusal) in [
+            (
+                "AB",
+                "serial `AB` is not in the database (this CA did not issue it)",
+            ),
+            (
+                "02",
+                "serial `02` (`/O=x/OU=multi/CN=b`) is already revoked (261203085653Z,CACompromise)",
+            ),
+        ] {
+            assert_eq!(revoke(serial, None).unwrap_err().to_string(), refusal);
+        }
+        let err = revoke("01", Some(Reason::PrivilegeWithdrawn)).unwrap_err();
         assert!(matches!(err, DatabaseError::ReasonNotInIndex(_)));
-        let e = db
-            .revoke(
-                &Serial::parse_hex("01").unwrap(),
-                Some(Reason::Superseded),
-                now,
-            )
-            .unwrap();
-        assert!(e.line().starts_with("R\t270102085653Z\t"));
-        assert!(e.line().contains("Z,superseded\t01\tunknown\t"));
+        let line = revoke("01", Some(Reason::Superseded)).unwrap();
+        assert!(line.starts_with("R\t270102085653Z\t"));
+        assert!(line.contains("Z,superseded\t01\tunknown\t"));
     }
 
     #[test]

@@ -106,12 +106,7 @@ fn general_name(name: &str) -> Result<GeneralName> {
 #[must_use]
 pub fn refused(nc: &NameConstraints, sans: &[San]) -> Option<String> {
     sans.iter().find_map(|san| {
-        let presented = match san {
-            San::Dns(d) => PresentedName::Dns(d.clone()),
-            San::Ip(ip) => PresentedName::Ip(*ip),
-            San::Email(e) => PresentedName::Email(e.clone()),
-            San::Uri(u) => PresentedName::Uri(u.clone()),
-        };
+        let presented = PresentedName::San(san.clone());
         check_name_constraints(nc, &presented)
             .err()
             .map(|v| format!("{presented}: {v}"))

@@ -489,13 +489,8 @@ mod tests {
         );
         assert_eq!(p.authority_key_id, AuthorityKeyId::KeyIdAndIssuer);
         assert_eq!(p.copy_extensions, CopyExtensions::Copy);
-        assert_eq!(
-            p.policy,
-            vec![
-                ("O".to_string(), PolicyRule::Match),
-                ("CN".to_string(), PolicyRule::Supplied)
-            ]
-        );
+        let rules: Vec<String> = p.policy.iter().map(|(f, r)| format!("{f}={r}")).collect();
+        assert_eq!(rules, ["O=match", "CN=supplied"]);
         let err = |src: &str| profile(&opts(src), Profile::default()).unwrap_err();
         assert_eq!(
             err(r#"#{ basic_constraints: "CA:yes" }"#),

@@ -22,6 +22,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::pki::San;
 use der::Encode;
 use x509_cert::ext::pkix::constraints::name::{GeneralSubtree, NameConstraints};
 use x509_cert::ext::pkix::name::GeneralName;
@@ -30,14 +31,9 @@ use x509_cert::name::Name;
 /// A name presented by a certificate, in the forms name constraints can judge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PresentedName {
-    /// A dNSName (or a commonName taken as one).
-    Dns(String),
-    /// An iPAddress.
-    Ip(IpAddr),
-    /// An rfc822Name or an emailAddress attribute of the subject.
-    Email(String),
-    /// A uniformResourceIdentifier.
-    Uri(String),
+    /// A dNSName (or a commonName taken as one), iPAddress, rfc822Name (or an emailAddress
+    /// attribute of the subject) or uniformResourceIdentifier.
+    San(San),
     /// The subject or a directoryName.
     Directory(Name),
     /// A form pkirun does not match (otherName, x400Address, ediPartyName, registeredID),
@@ -49,10 +45,10 @@ impl PresentedName {
     /// The RFC 5280 form name (`dNSName`, `iPAddress`, ...), as constraints group them.
     fn form(&self) -> &'static str {
         match self {
-            PresentedName::Dns(_) => "dNSName",
-            PresentedName::Ip(_) => "iPAddress",
-            PresentedName::Email(_) => "rfc822Name",
-            PresentedName::Uri(_) => "uniformResourceIdentifier",
+            PresentedName::San(San::Dns(_)) => "dNSName",
+            PresentedName::San(San::Ip(_)) => "iPAddress",
+            PresentedName::San(San::Email(_)) => "rfc822Name",
+            PresentedName::San(San::Uri(_)) => "uniformResourceIdentifier",
             PresentedName::Directory(_) => "directoryName",
             PresentedName::Other(form) => form,
         }
@@ -63,10 +59,7 @@ impl fmt::Display for PresentedName {
     /// The typed form openssl prints: `DNS:x`, `IP:x`, `email:x`, `URI:x`, `DirName:x`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PresentedName::Dns(d) => write!(f, "DNS:{d}"),
-            PresentedName::Ip(ip) => write!(f, "IP:{ip}"),
-            PresentedName::Email(e) => write!(f, "email:{e}"),
-            PresentedName::Uri(u) => write!(f, "URI:{u}"),
+            PresentedName::San(san) => san.fmt(f),
             PresentedName::Directory(n) => write!(f, "DirName:{n}"),
             PresentedName::Other(form) => write!(f, "{form}"),
         }
@@ -226,13 +219,17 @@ pub(super) fn other_form(gn: &GeneralName) -> &'static str {
 /// DNS name counts as every name it could match.
 fn covers(base: &GeneralName, name: &PresentedName, excluding: bool) -> bool {
     match (base, name) {
-        (GeneralName::DnsName(c), PresentedName::Dns(n)) => {
+        (GeneralName::DnsName(c), PresentedName::San(San::Dns(n))) => {
             let c = c.as_str();
             dns_within(n, c) || (excluding && wildcard_covers(n, c))
         }
-        (GeneralName::IpAddress(c), PresentedName::Ip(ip)) => ip_within(c.as_bytes(), *ip),
-        (GeneralName::Rfc822Name(c), PresentedName::Email(e)) => email_within(e, c.as_str()),
-        (GeneralName::UniformResourceIdentifier(c), PresentedName::Uri(u)) => {
+        (GeneralName::IpAddress(c), PresentedName::San(San::Ip(ip))) => {
+            ip_within(c.as_bytes(), *ip)
+        }
+        (GeneralName::Rfc822Name(c), PresentedName::San(San::Email(e))) => {
+            email_within(e, c.as_str())
+        }
+        (GeneralName::UniformResourceIdentifier(c), PresentedName::San(San::Uri(u))) => {
             uri_host(u).is_some_and(|host| host_within(host, c.as_str()))
         }
         (GeneralName::DirectoryName(c), PresentedName::Directory(n)) => directory_within(n, c),
@@ -420,29 +417,35 @@ mod tests {
             excluded_subtrees: subtrees(vec![dns("bad.example.com")]),
         };
         let ok = |n: PresentedName| check(&nc, &n);
-        assert_eq!(ok(PresentedName::Dns("www.example.com".into())), Ok(()));
         assert_eq!(
-            ok(PresentedName::Dns("x.bad.example.com".into())),
+            ok(PresentedName::San(San::Dns("www.example.com".into()))),
+            Ok(())
+        );
+        assert_eq!(
+            ok(PresentedName::San(San::Dns("x.bad.example.com".into()))),
             Err(Violation::Excluded {
                 subtree: "DNS:bad.example.com".into()
             })
         );
         assert_eq!(
-            ok(PresentedName::Dns("example.org".into())),
+            ok(PresentedName::San(San::Dns("example.org".into()))),
             Err(Violation::NotPermitted {
                 permitted: "DNS:example.com".into()
             })
         );
-        assert_eq!(ok(PresentedName::Ip("10.9.8.7".parse().unwrap())), Ok(()));
         assert_eq!(
-            ok(PresentedName::Ip("11.0.0.1".parse().unwrap()))
+            ok(PresentedName::San(San::Ip("10.9.8.7".parse().unwrap()))),
+            Ok(())
+        );
+        assert_eq!(
+            ok(PresentedName::San(San::Ip("11.0.0.1".parse().unwrap())))
                 .unwrap_err()
                 .to_string(),
             "outside the permitted subtrees (IP:10.0.0.0/255.0.0.0)"
         );
         // No email subtrees: any email passes; an IPv6 address is outside the IPv4 subtree.
-        assert_eq!(ok(PresentedName::Email("a@b.org".into())), Ok(()));
-        assert!(ok(PresentedName::Ip("::1".parse().unwrap())).is_err());
+        assert_eq!(ok(PresentedName::San(San::Email("a@b.org".into()))), Ok(()));
+        assert!(ok(PresentedName::San(San::Ip("::1".parse().unwrap()))).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ const EMAIL_ADDRESS: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
 use super::error::VerifyError;
 use super::parsed::Parsed;
+use crate::pki::San;
 
 /// The host must be one of the certificate's DNS names or, for an IP address, one of its IP
 /// addresses. As in OpenSSL, a certificate without DNS names is matched on its commonName
@@ -138,17 +139,19 @@ pub(super) fn presented_names(cert: &Parsed<'_>, leaf: bool) -> Vec<PresentedNam
             .iter()
             .filter(|atv| atv.oid == EMAIL_ADDRESS)
             .filter_map(|atv| attribute_text(&atv.value))
-            .map(PresentedName::Email),
+            .map(|e| PresentedName::San(San::Email(e))),
     );
     let entries: &[GeneralName] = cert.san.as_ref().map_or(&[], |san| san.0.as_slice());
     for gn in entries {
         names.push(match gn {
-            GeneralName::DnsName(d) => PresentedName::Dns(d.to_string()),
-            GeneralName::Rfc822Name(e) => PresentedName::Email(e.to_string()),
-            GeneralName::UniformResourceIdentifier(u) => PresentedName::Uri(u.to_string()),
+            GeneralName::DnsName(d) => PresentedName::San(San::Dns(d.to_string())),
+            GeneralName::Rfc822Name(e) => PresentedName::San(San::Email(e.to_string())),
+            GeneralName::UniformResourceIdentifier(u) => {
+                PresentedName::San(San::Uri(u.to_string()))
+            }
             GeneralName::DirectoryName(n) => PresentedName::Directory(n.clone()),
             GeneralName::IpAddress(o) => match ip_of(o.as_bytes()) {
-                Some(ip) => PresentedName::Ip(ip),
+                Some(ip) => PresentedName::San(San::Ip(ip)),
                 None => PresentedName::Other("iPAddress"),
             },
             other => PresentedName::Other(constraints::other_form(other)),
@@ -163,7 +166,7 @@ pub(super) fn presented_names(cert: &Parsed<'_>, leaf: bool) -> Vec<PresentedNam
             common_names(cert)
                 .into_iter()
                 .filter(|cn| looks_like_dns(cn))
-                .map(PresentedName::Dns),
+                .map(|cn| PresentedName::San(San::Dns(cn))),
         );
     }
     names

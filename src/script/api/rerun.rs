@@ -96,7 +96,14 @@ fn is_current(
     if ctx.ws.force() || !ctx.ws.exists(path).map_err(rt)? {
         return Ok(false);
     }
-    let verdict = compare(ctx, path, wanted, issuer);
+    let verdict = read_existing(ctx, path).and_then(|existing| {
+        let drifts = drift::certificate_drift(&existing, wanted, issuer)
+            .map_err(|e| rt(format!("`{path}`: {e}")))?;
+        if drifts.is_empty() {
+            return Ok(true);
+        }
+        act_on(ctx, path, &drifts)
+    });
     // A certificate that is not written (kept, or refused) leaves no note.
     if !matches!(verdict, Ok(false)) {
         ctx.notes.drop_for(wanted);
@@ -107,25 +114,14 @@ fn is_current(
     verdict
 }
 
-/// [`is_current`] for an existing file.
-fn compare(
-    ctx: &Ctx,
-    path: &str,
-    wanted: &Certificate,
-    issuer: Option<&Certificate>,
-) -> FnResult<bool> {
+/// The certificate at `path`, which a re-run never replaces unread.
+fn read_existing(ctx: &Ctx, path: &str) -> FnResult<Certificate> {
     let bytes = ctx.ws.read(path).map_err(rt)?;
-    let existing = Certificate::from_pem(&bytes).map_err(|e| {
+    Certificate::from_pem(&bytes).map_err(|e| {
         rt(format!(
             "`{path}`: {e}; a re-run never replaces a file it cannot read: remove it, or pass --force"
         ))
-    })?;
-    let drifts = drift::certificate_drift(&existing, wanted, issuer)
-        .map_err(|e| rt(format!("`{path}`: {e}")))?;
-    if drifts.is_empty() {
-        return Ok(true);
-    }
-    act_on(ctx, path, &drifts)
+    })
 }
 
 /// What the `--reissue` policy makes of `drifts` in the file `path`: `Ok(false)` to re-issue,
