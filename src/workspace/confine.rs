@@ -169,8 +169,7 @@ mod tests {
 
     #[test]
     fn paths_climbing_out_of_the_root_are_rejected_and_nothing_is_created() {
-        let f = Fixture::new();
-        f.ws.mkdir("a").unwrap();
+        let f = Fixture::with_dir("a");
         for rel in ["../x", "/etc/passwd", "a/../../x", "/", "./../root/../x"] {
             let err = f.ws.write(rel, b"x", OVERWRITE).unwrap_err();
             assert!(
@@ -191,8 +190,7 @@ mod tests {
 
     #[test]
     fn dot_dot_that_stays_inside_the_root_is_accepted() {
-        let f = Fixture::new();
-        f.ws.mkdir("a").unwrap();
+        let f = Fixture::with_dir("a");
         f.put("a/../b.pem", b"b");
         assert_eq!(fs::read(f.root().join("b.pem")).unwrap(), b"b");
         assert_eq!(f.ws.display("./a/../b.pem"), "b.pem");
@@ -240,8 +238,7 @@ mod tests {
 
     #[test]
     fn symlink_inside_root_pointing_inside_is_followed() {
-        let f = Fixture::new();
-        f.ws.mkdir("real").unwrap();
+        let f = Fixture::with_dir("real");
         symlink(f.root().join("real"), f.root().join("alias")).unwrap();
         f.put("alias/a.pem", b"a");
         assert_eq!(f.ws.read("real/a.pem").unwrap(), b"a");

@@ -192,8 +192,7 @@ mod tests {
 
     #[test]
     fn dir_writes_new_files_refuses_existing_ones_and_replaces_on_request() {
-        let f = Fixture::new();
-        f.ws.mkdir("certs").unwrap();
+        let f = Fixture::with_dir("certs");
         let dir = f.ws.open_dir("certs").unwrap();
         assert!(!dir.exists("a.key").unwrap());
         dir.write("a.key", b"old", KEY).unwrap();
@@ -215,8 +214,7 @@ mod tests {
 
     #[test]
     fn dir_never_follows_symlinks_in_it() {
-        let f = Fixture::new();
-        f.ws.mkdir("certs").unwrap();
+        let f = Fixture::with_dir("certs");
         fs::write(f.root().join("target.pem"), b"target").unwrap();
         symlink("../target.pem", f.root().join("certs/link.pem")).unwrap();
         let dir = f.ws.open_dir("certs").unwrap();
@@ -273,8 +271,7 @@ mod tests {
 
     #[test]
     fn a_dir_keeps_writing_where_it_was_opened_when_the_path_is_swapped() {
-        let f = Fixture::new();
-        f.ws.mkdir("certs").unwrap();
+        let f = Fixture::with_dir("certs");
         let dir = f.ws.open_dir("certs").unwrap();
         fs::rename(f.root().join("certs"), f.root().join("moved")).unwrap();
         symlink(f.outer(), f.root().join("certs")).unwrap();

@@ -175,8 +175,7 @@ mod tests {
 
     #[test]
     fn list_is_sorted_relative_to_the_root_and_hides_temp_files() {
-        let f = Fixture::new();
-        f.ws.mkdir("certs/sub").unwrap();
+        let f = Fixture::with_dir("certs/sub");
         for name in ["certs/b.pem", "certs/a.pem", "certs/c.key"] {
             f.put(name, b"");
         }
@@ -195,8 +194,7 @@ mod tests {
 
     #[test]
     fn read_exists_is_dir_remove_and_chmod_work() {
-        let f = Fixture::new();
-        f.ws.mkdir("d").unwrap();
+        let f = Fixture::with_dir("d");
         f.ws.mkdir("d").unwrap();
         f.put("d/f.txt", "héllo".as_bytes());
         assert_eq!(f.ws.read_to_string("d/f.txt").unwrap(), "héllo");

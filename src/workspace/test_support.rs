@@ -36,6 +36,13 @@ impl Fixture {
         }
     }
 
+    /// A fixture whose root holds the directory `rel` (made by the workspace).
+    pub(super) fn with_dir(rel: &str) -> Self {
+        let f = Self::new();
+        f.ws.mkdir(rel).unwrap();
+        f
+    }
+
     /// Leaves a temporary file at `rel`, as a crashed run would.
     pub(super) fn plant_temp_file(&self, rel: &str) {
         fs::write(self.root().join(rel), b"").unwrap();

@@ -184,8 +184,7 @@ mod tests {
 
     #[test]
     fn write_creates_key_with_exact_mode_0400() {
-        let f = Fixture::new();
-        f.ws.mkdir("node-certs").unwrap();
+        let f = Fixture::with_dir("node-certs");
         f.ws.write("node-certs/node.key", b"secret", KEY).unwrap();
         let path = f.root().join("node-certs/node.key");
         assert_eq!(fs::read(&path).unwrap(), b"secret");
@@ -250,8 +249,7 @@ mod tests {
 
     #[test]
     fn write_into_unwritable_directory_fails_and_leaves_no_temp_file() {
-        let f = Fixture::new();
-        f.ws.mkdir("ro").unwrap();
+        let f = Fixture::with_dir("ro");
         f.ws.chmod("ro", 0o500).unwrap();
         // Root (and CAP_DAC_OVERRIDE) ignores permission bits. Probe: if we can create a file
         // in the 0o500 directory, permissions do not apply here and the failure assertion is

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::pki::KeySpec;
 use crate::pki::error::Error;
@@ -133,112 +133,67 @@ type NameGetter = fn(&NameJson) -> &str;
 
 /// One entry of `names`: the subject fields cfssl reads (Go's JSON decoding also accepts the
 /// lowercase spellings).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct NameJson {
     /// Country (two letters).
-    #[serde(
-        rename = "C",
-        alias = "c",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "C", alias = "c")]
     pub c: String,
     /// State or province.
-    #[serde(
-        rename = "ST",
-        alias = "st",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "ST", alias = "st")]
     pub st: String,
     /// Locality (city).
-    #[serde(
-        rename = "L",
-        alias = "l",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "L", alias = "l")]
     pub l: String,
     /// Organisation.
-    #[serde(
-        rename = "O",
-        alias = "o",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "O", alias = "o")]
     pub o: String,
     /// Organisational unit.
-    #[serde(
-        rename = "OU",
-        alias = "ou",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "OU", alias = "ou")]
     pub ou: String,
 }
 
 /// `key`: the algorithm and size of the key cfssl generates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct KeyJson {
     /// `rsa` or `ecdsa`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub algo: String,
     /// Bits: 2048/3072/4096 for RSA, 256/384 for ECDSA.
-    #[serde(default)]
     pub size: i64,
 }
 
 /// `ca`: what `cfssl gencert -initca` applies to the CA it makes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct CaJson {
     /// Validity as a Go duration (`87600h`); default 43800h.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub expiry: String,
     /// basicConstraints pathlen (0 means none unless `pathlenzero`).
-    #[serde(default)]
     pub pathlen: i64,
     /// With `pathlen` 0: write `pathlen:0`.
-    #[serde(default)]
     pub pathlenzero: bool,
     /// How far to move notBefore into the past (Go duration; default 5m).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub backdate: String,
 }
 
 /// A cfssl certificate request document (`cfssl print-defaults csr`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct CsrJson {
     /// The common name.
-    #[serde(
-        rename = "CN",
-        alias = "cn",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "CN", alias = "cn")]
     pub cn: String,
     /// SANs, detected like cfssl: an IP address, an email (`@`), a URI (`://`), else DNS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// The key to generate; absent means ECDSA P-256, cfssl's default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyJson>,
     /// Subject fields; several entries give several values of a field, in cfssl's order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<NameJson>,
     /// CA options, used by `-initca` only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca: Option<CaJson>,
     /// The subject's serialNumber attribute.
-    #[serde(
-        rename = "serialnumber",
-        alias = "SerialNumber",
-        default,
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(rename = "serialnumber", alias = "SerialNumber")]
     pub serial_number: String,
 }
 
@@ -412,64 +367,52 @@ impl CsrRequest {
 // ---- the signing configuration (ca-config.json) ---------------------------------------------
 
 /// `ca_constraint` of a profile: whether it issues CA certificates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct CaConstraintJson {
     /// Issue `CA:TRUE`.
-    #[serde(default)]
     pub is_ca: bool,
     /// pathlen (0 means none unless `max_path_len_zero`).
-    #[serde(default)]
     pub max_path_len: i64,
     /// With `max_path_len` 0: write `pathlen:0`.
-    #[serde(default)]
     pub max_path_len_zero: bool,
 }
 
 /// One signing profile (`signing.default` or `signing.profiles.NAME`). Fields cfssl has and
 /// pkirun does not implement (OCSP/CRL URLs, policies, whitelists, CT, fixed dates) are refused
 /// as unknown, so they never pass silently.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ProfileJson {
     /// Key usages and extended key usages in cfssl's names (`signing`, `server auth`, ...).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub usages: Vec<String>,
     /// Validity as a Go duration (`8760h`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub expiry: String,
     /// How far to move notBefore into the past (Go duration; default 5m).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub backdate: String,
     /// CA certificates from this profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_constraint: Option<CaConstraintJson>,
 }
 
 /// `signing`: the default profile and the named ones.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct SigningJson {
     /// Used without `-profile` (cfssl's built-in default, 8760h and no usages, when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<ProfileJson>,
     /// Named profiles, chosen with `-profile NAME`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub profiles: BTreeMap<String, ProfileJson>,
 }
 
 /// A cfssl signing configuration document (`cfssl print-defaults config`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ConfigJson {
     /// The signing policy (required, as cfssl requires it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing: Option<SigningJson>,
     /// Authentication keys for the cfssl server; accepted and not used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_keys: Option<serde_json::Value>,
     /// Remote cfssl servers; accepted and not used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remotes: Option<serde_json::Value>,
 }
 
@@ -833,14 +776,13 @@ mod tests {
     fn profile_converts_like_cfssl() {
         let cfg = ConfigJson::parse(K8S_CONFIG).unwrap();
         let p = cfg.profile("kubernetes").unwrap().to_profile().unwrap();
-        assert_eq!(
-            p.key_usage,
-            vec![KeyUsages::DigitalSignature, KeyUsages::KeyEncipherment]
-        );
-        assert_eq!(
-            p.ext_key_usage,
-            vec![rfc5280::ID_KP_SERVER_AUTH, rfc5280::ID_KP_CLIENT_AUTH]
-        );
+        // The usages its list names (their parsing is tested above), keyUsage critical as Go
+        // writes it.
+        let listed =
+            Usages::parse_mixed(&["signing", "key encipherment", "server auth", "client auth"])
+                .unwrap();
+        assert_eq!(p.key_usage, listed.key_usage);
+        assert_eq!(p.ext_key_usage, listed.ext_key_usage);
         assert!(p.key_usage_critical && !p.ext_key_usage_critical);
         assert_eq!(
             p.basic_constraints,
