@@ -55,6 +55,17 @@ pub struct Change {
     pub to: String,
 }
 
+impl Change {
+    /// A file's mode changing from `from` to `to`.
+    fn mode(from: u32, to: u32) -> Change {
+        Change {
+            field: "mode".into(),
+            from: format!("{from:04o}"),
+            to: format!("{to:04o}"),
+        }
+    }
+}
+
 impl PlanReport {
     /// The report of `plan`, comparing with what `ws` holds on disk now.
     #[must_use]
@@ -185,11 +196,7 @@ fn file_report(p: &Planned, ws: &Workspace) -> FileReport {
                     report.action = "replace";
                     report.changes = changes(&old, data);
                     if old_mode != *mode {
-                        report.changes.push(Change {
-                            field: "mode".into(),
-                            from: format!("{old_mode:04o}"),
-                            to: format!("{mode:04o}"),
-                        });
+                        report.changes.push(Change::mode(old_mode, *mode));
                     }
                 }
             }
@@ -205,11 +212,7 @@ fn file_report(p: &Planned, ws: &Workspace) -> FileReport {
             report.mode = Some(format!("{mode:04o}"));
             if let Some((bytes, old_mode)) = now {
                 report.kind = describe(&p.path, &bytes).0;
-                report.changes.push(Change {
-                    field: "mode".into(),
-                    from: format!("{old_mode:04o}"),
-                    to: format!("{mode:04o}"),
-                });
+                report.changes.push(Change::mode(old_mode, *mode));
             }
         }
         Action::Remove => {

@@ -297,8 +297,8 @@ impl Key {
         if spki == self.spki.as_slice() {
             return None;
         }
-        let theirs = super::PublicKey::from_spki_der(spki)
-            .map_or_else(|_| "unknown".to_string(), |k| k.describe());
+        let theirs =
+            PublicKey::from_spki_der(spki).map_or_else(|_| "unknown".to_string(), |k| k.describe());
         let ours = self.describe();
         if theirs == ours {
             return Some((theirs, format!("another {ours} key")));

@@ -63,10 +63,10 @@ impl Workspace {
         let path = self.resolve(rel)?;
         let meta = fs::symlink_metadata(&path).map_err(|e| self.io("remove", rel, e))?;
         if meta.is_dir() {
-            return Err(Error::InvalidPath {
-                path: self.display(rel),
-                reason: "is a directory (only files can be removed)".into(),
-            });
+            return Err(Error::directory(
+                self.display(rel),
+                Some("only files can be removed"),
+            ));
         }
         fs::remove_file(&path).map_err(|e| self.io("remove", rel, e))
     }

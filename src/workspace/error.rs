@@ -56,6 +56,31 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// `path` names a directory where a file was meant; `what` says which files the call
+    /// takes, if any (`only files can be removed`).
+    pub(super) fn directory(path: String, what: Option<&str>) -> Error {
+        let reason = match what {
+            Some(what) => format!("is a directory ({what})"),
+            None => "is a directory".into(),
+        };
+        Error::InvalidPath { path, reason }
+    }
+
+    /// A write to `shown` whose directory, `parent` (as shown), does not exist: pkirun
+    /// creates no directory unasked.
+    pub(super) fn missing_directory(shown: &str, parent: &str) -> Error {
+        io_error(
+            "write",
+            shown,
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("directory `{parent}` does not exist (create it with mkdir first)"),
+            ),
+        )
+    }
+}
+
 /// The result type of the file layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -242,19 +242,11 @@ impl Workspace {
         let shown = self.display(rel);
         let on_disk = self.disk_kind(rel)?;
         if on_disk == Some(true) {
-            return Err(Error::InvalidPath {
-                path: shown,
-                reason: "is a directory".into(),
-            });
+            return Err(Error::directory(shown, None));
         }
         let exists = match self.seen(rel)? {
             Seen::Data(_) => true,
-            Seen::Present { dir: true } => {
-                return Err(Error::InvalidPath {
-                    path: shown,
-                    reason: "is a directory".into(),
-                });
-            }
+            Seen::Present { dir: true } => return Err(Error::directory(shown, None)),
             Seen::Present { dir: false } => true,
             Seen::Gone => false,
             Seen::Disk => on_disk.is_some(),
@@ -267,14 +259,7 @@ impl Workspace {
             None => ".".to_string(),
         };
         if parent != "." && !self.is_dir(&parent)? {
-            return Err(super::io_error(
-                "write",
-                &shown,
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("directory `{parent}` does not exist (create it with mkdir first)"),
-                ),
-            ));
+            return Err(Error::missing_directory(&shown, &parent));
         }
         Ok((key, on_disk.is_some()))
     }
@@ -374,10 +359,10 @@ impl Workspace {
             let on_disk = self.disk_kind(rel)?;
             match (self.seen(rel)?, on_disk) {
                 (Seen::Present { dir: true }, _) | (Seen::Disk, Some(true)) => {
-                    return Err(Error::InvalidPath {
-                        path: self.display(rel),
-                        reason: "is a directory (only files can be removed)".into(),
-                    });
+                    return Err(Error::directory(
+                        self.display(rel),
+                        Some("only files can be removed"),
+                    ));
                 }
                 (Seen::Gone, _) | (Seen::Disk, None) => {
                     return Err(Error::NotFound {

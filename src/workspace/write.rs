@@ -124,12 +124,7 @@ impl Workspace {
             });
         };
         match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(Error::InvalidPath {
-                    path: shown,
-                    reason: "is a directory".into(),
-                });
-            }
+            Ok(meta) if meta.is_dir() => return Err(Error::directory(shown, None)),
             Ok(_) if !overwrite => return Err(Error::Exists { path: shown }),
             Ok(_) => {}
             Err(e) if is_missing(&e) => {}
@@ -149,16 +144,7 @@ impl Workspace {
                 ));
             }
             Err(e) if is_missing(&e) => {
-                return Err(io_error(
-                    "write",
-                    &shown,
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!(
-                            "directory `{parent_shown}` does not exist (create it with mkdir first)"
-                        ),
-                    ),
-                ));
+                return Err(Error::missing_directory(&shown, &parent_shown));
             }
             Err(e) => return Err(io_error("write", &shown, e)),
         }
