@@ -185,24 +185,48 @@ write_crl("pkirun.crl", ca.crl(#{ days: 7 }));"#,
         assert!(String::from_utf8_lossy(&out.stderr).contains("certificate revoked"));
     }
 
-    // A batch under the same CA numbers on from the serial file too.
-    dir.run_script(
-        r#"let ca = load_ca("ca.cnf");
+    // A batch under the same CA numbers on from the serial file too, and leaves it after the
+    // highest serial it took, whichever thread recorded last.
+    let batch = r#"let ca = load_ca("ca.cnf");
 ca.issue_batch([#{ name: "dave", cn: "dave" }, #{ name: "erin", cn: "erin" }],
-               #{ key: "ecdsa:256", profile: "client", days: 7, out: "batch/{name}" });"#,
-        &[],
-    )
-    .success();
+               #{ key: "ecdsa:256", profile: "client", days: 7, out: "batch/{name}" });"#;
+    dir.run_script(batch, &[]).success();
     // (in the order the threads take them)
-    let batch: BTreeSet<String> = ["batch/dave.pem", "batch/erin.pem"]
+    let serials: BTreeSet<String> = ["batch/dave.pem", "batch/erin.pem"]
         .iter()
         .map(|c| dir.serial_of(c))
         .collect();
     assert_eq!(
-        batch,
+        serials,
         ["04", "05"].iter().map(|s| (*s).to_string()).collect()
     );
     assert_eq!(dir.read("serial"), "06\n");
+
+    // A run stopped before it wrote `serial` (which it writes last) leaves the file behind
+    // index.txt: the re-run numbers on from the database, never giving a serial twice.
+    dir.create("serial", "04\n");
+    let erin = dir.serial_of("batch/erin.pem");
+    std::fs::remove_file(dir.join("batch/erin.pem")).unwrap();
+    std::fs::remove_file(dir.join("batch/erin-key.pem")).unwrap();
+    let rerun = dir.run_script(batch, &[]).success();
+    assert!(
+        rerun.stderr().contains(
+            "`./serial` says 04 but `./index.txt` records serials up to 05: numbering from 06"
+        ),
+        "{}",
+        rerun.stderr()
+    );
+    assert_eq!(dir.serial_of("batch/erin.pem"), "06");
+    assert_eq!(dir.read("serial"), "07\n");
+    let index = dir.read("index.txt");
+    assert!(
+        index.contains(&format!("\t{erin}\tbatch/erin.pem\t/CN=erin\n")),
+        "{index}"
+    );
+    assert!(
+        index.contains("\t06\tbatch/erin.pem\t/CN=erin\n"),
+        "{index}"
+    );
 }
 
 #[test]

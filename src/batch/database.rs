@@ -19,7 +19,8 @@ pub struct IndexLog {
     index: String,
     serials: HashSet<Serial>,
     file: Option<File>,
-    last: Option<Serial>,
+    /// The highest serial this run recorded (threads record in the order they finish).
+    highest: Option<Serial>,
 }
 
 impl IndexLog {
@@ -45,7 +46,7 @@ impl IndexLog {
             index,
             serials,
             file: None,
-            last: None,
+            highest: None,
         })
     }
 
@@ -81,7 +82,9 @@ impl IndexLog {
                 if !line.ends_with('\n') {
                     buf.push('\n');
                 }
-                self.last = Some(serial.clone());
+                if self.highest.as_ref().is_none_or(|h| serial > h) {
+                    self.highest = Some(serial.clone());
+                }
             }
         }
         if buf.is_empty() {
@@ -122,16 +125,16 @@ impl IndexLog {
         Ok(())
     }
 
-    /// Writes `DIR/serial` (the serial after the last one recorded, as openssl ca leaves it)
-    /// when this run recorded something.
+    /// Writes `DIR/serial` (the serial after the highest one recorded, as openssl ca leaves
+    /// it) when this run recorded something.
     ///
     /// # Errors
     /// I/O errors.
     pub fn finish(&self, ws: &Workspace) -> Result<()> {
-        let Some(last) = &self.last else {
+        let Some(highest) = &self.highest else {
             return Ok(());
         };
-        let next = next_serial_after(ws, &self.files.serial, last)?;
+        let next = next_serial_after(ws, &self.files.serial, highest)?;
         ws.write(
             &self.files.serial,
             next.file_text().as_bytes(),
@@ -161,4 +164,27 @@ pub fn next_serial_after(ws: &Workspace, path: &str, last: &Serial) -> Result<Se
         message: e.to_string(),
     })?;
     Ok(std::cmp::max(current, after))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_follows_the_highest_serial_recorded_not_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::new(dir.path()).unwrap();
+        ws.mkdir("ca").unwrap();
+        let mut log = IndexLog::open(&ws, &CaDir::plain("ca")).unwrap();
+        let line = |hex: &str| {
+            let serial = Serial::parse_hex(hex).unwrap();
+            let text = format!("V\t270102085653Z\t\t{hex}\tunknown\t/CN={hex}\n");
+            (serial, text)
+        };
+        // Two threads: the one with the higher serial finished first.
+        log.append(&ws, &[line("05")]).unwrap();
+        log.append(&ws, &[line("04")]).unwrap();
+        log.finish(&ws).unwrap();
+        assert_eq!(ws.read("ca/serial").unwrap(), b"06\n");
+    }
 }

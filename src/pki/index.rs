@@ -633,6 +633,12 @@ impl Database {
         &self.entries
     }
 
+    /// The highest serial recorded, if any.
+    #[must_use]
+    pub fn highest_serial(&self) -> Option<&Serial> {
+        self.entries.iter().map(Entry::serial).max()
+    }
+
     /// The entry for `serial`.
     #[must_use]
     pub fn get(&self, serial: &Serial) -> Option<&Entry> {

@@ -123,13 +123,35 @@ fn load_ca_dir(ctx: &Ctx, path: &str) -> FnResult<Ca> {
                 files.serial
             ))
         })?;
-        let next = Serial::parse_file(&text, &files.serial).map_err(rt)?;
+        let said = Serial::parse_file(&text, &files.serial).map_err(rt)?;
+        let next = next_unrecorded(ctx, &files, said)?;
         ca = ca
             .numbered_from(next)
             .map_err(|e| rt(format!("`{}`: {e}", files.serial)))?;
     }
     super::revocation::bind(ctx, &ca, files)?;
     Ok(ca)
+}
+
+/// The serial a CA that numbers in sequence takes next: what its `serial` file says, or the
+/// one after the highest its database records when that is further on. A run stopped before it
+/// wrote `serial` leaves the file behind the database; numbering from the file would give a
+/// second certificate a serial already issued.
+fn next_unrecorded(ctx: &Ctx, files: &CaDir, said: Serial) -> FnResult<Serial> {
+    let db = super::revocation::load_database(ctx, files)?;
+    let Some(highest) = db.highest_serial() else {
+        return Ok(said);
+    };
+    let after = highest.next();
+    if after <= said {
+        return Ok(said);
+    }
+    eprintln!(
+        "warning: `{}` says {said} but `{}` records serials up to {highest}: numbering from \
+         {after} (a run that stopped before it wrote `{}` leaves it behind)",
+        files.serial, files.database, files.serial
+    );
+    Ok(after)
 }
 
 /// `ca.sign(csr, opts)`; its notes are printed when the run succeeds.

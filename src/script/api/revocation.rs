@@ -79,7 +79,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
 }
 
 /// Reads index.txt (and its `.attr`), or a new database when there is none yet.
-fn load_database(ctx: &Ctx, files: &CaDir) -> FnResult<Database> {
+pub(crate) fn load_database(ctx: &Ctx, files: &CaDir) -> FnResult<Database> {
     if !ctx.ws.exists(&files.database).map_err(rt)? {
         return Ok(Database::new());
     }
