@@ -190,3 +190,32 @@ fn readme_function_table_names_only_registered_functions() {
         "only {checked} functions checked in:\n{table}"
     );
 }
+
+#[test]
+fn every_script_property_has_a_doc_and_is_named_in_the_readme_table() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let table = readme
+        .split_once("Functions by area")
+        .and_then(|(_, rest)| rest.split("\n\n").find(|p| p.trim_start().starts_with('|')))
+        .expect("README.md has a `Functions by area` table");
+    let properties = pkirun::script::properties();
+    assert!(properties.len() >= 15, "{properties:?}");
+    for p in &properties {
+        // `get$subject(cert: Cert) -> String`: the receiver as scripts name it, and the name.
+        let (name, rest) = p
+            .signature
+            .strip_prefix("get$")
+            .and_then(|s| s.split_once('('))
+            .unwrap_or_else(|| panic!("not a getter: {}", p.signature));
+        let receiver = rest.split(':').next().unwrap_or_default();
+        assert!(
+            p.doc.trim().len() > 10,
+            "{receiver}.{name}: no doc ({:?})",
+            p.doc
+        );
+        assert!(
+            table.contains(&format!("`{receiver}.{name}`")),
+            "README.md's function table does not name the property `{receiver}.{name}`"
+        );
+    }
+}

@@ -20,6 +20,17 @@ macro_rules! func {
     };
 }
 
+/// Registers a property getter with its doc comment, as `func!` registers a function; the first
+/// parameter names the receiver as scripts write it (`cert` in `cert.subject`).
+macro_rules! prop {
+    ($engine:expr, $name:literal, [$($param:literal),*], $doc:literal, $f:expr) => {
+        ::rhai::FuncRegistration::new_getter($name)
+            .with_params_info([$($param),*])
+            .with_comments([$crate::script::doc_comment($doc)])
+            .register_into_engine($engine, $f);
+    };
+}
+
 mod api;
 pub mod convert;
 pub mod declared;
@@ -394,16 +405,42 @@ pub fn functions() -> Vec<FunctionDoc> {
         .collect()
 }
 
+/// Every property scripts can read (`cert.subject`), area by area: its signature as Rhai's
+/// metadata gives it (`get$subject(cert: Cert) -> String`) and its doc. `pkirun functions` lists
+/// functions only; the README's table names these.
+#[must_use]
+pub fn properties() -> Vec<FunctionDoc> {
+    let Ok(ws) = Workspace::new(".") else {
+        return Vec::new();
+    };
+    let ctx = Arc::new(Ctx::new(ws, &Options::default()));
+    AREAS
+        .iter()
+        .flat_map(|(area, register)| {
+            let mut engine = Engine::new();
+            register_types(&mut engine);
+            register(&mut engine, &ctx);
+            metadata(&engine, area, true)
+        })
+        .collect()
+}
+
 /// The functions registered into `engine` (without property getters), as Rhai's metadata
 /// orders them (by name), marked with their `area`.
 fn documented(engine: &Engine, area: &'static str) -> Vec<FunctionDoc> {
+    metadata(engine, area, false)
+}
+
+/// The functions (`getters` false) or the property getters (`getters` true) registered into
+/// `engine`, by name, marked with their `area`.
+fn metadata(engine: &Engine, area: &'static str, getters: bool) -> Vec<FunctionDoc> {
     let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     value["functions"]
         .as_array()
         .map(|fs| {
             fs.iter()
-                .filter(|f| !f["name"].as_str().unwrap_or("").starts_with("get$"))
+                .filter(|f| f["name"].as_str().unwrap_or("").starts_with("get$") == getters)
                 .map(|f| FunctionDoc {
                     area,
                     signature: f["signature"].as_str().unwrap_or("").to_string(),

@@ -58,8 +58,12 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         Refused when it would outlive the CA (unless clamp_to_ca). Returns #{ cert, key (with rekey) }.",
         move |ca: &mut Ca, cert: Certificate, opts: Map| renew(&c, ca, &cert, &opts));
     super::renewal::register(engine, ctx);
-    engine.register_get("cert", |ca: &mut Ca| ca.cert().clone());
-    engine.register_get("key", |ca: &mut Ca| ca.key().clone());
+    prop!(engine, "cert", ["ca: Ca", "Cert"],
+        "The CA's certificate.",
+        |ca: &mut Ca| ca.cert().clone());
+    prop!(engine, "key", ["ca: Ca", "Key"],
+        "The CA's private key.",
+        |ca: &mut Ca| ca.key().clone());
 }
 
 /// `new_ca(key, opts)`: the `ca` profile overridden by the options; a subject is required.

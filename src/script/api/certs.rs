@@ -42,28 +42,31 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, "pem", ["cert: Cert", "String"],
         "The certificate as PEM text.",
         |c: Certificate| c.pem());
-    register_getters(engine);
-}
-
-/// The certificate's fields as properties: `cert.subject`, `cert.serial`, ...
-fn register_getters(engine: &mut Engine) {
-    engine.register_get("subject", |c: &mut Certificate| {
-        c.subject().map(|s| s.to_string()).unwrap_or_default()
-    });
-    engine.register_get("issuer", |c: &mut Certificate| {
-        c.issuer().map(|s| s.to_string()).unwrap_or_default()
-    });
-    engine.register_get("serial", |c: &mut Certificate| c.serial_hex());
-    engine.register_get("fingerprint", |c: &mut Certificate| c.fingerprint_sha256());
-    engine.register_get("sans", |c: &mut Certificate| {
-        c.sans()
-            .iter()
-            .map(|s| Dynamic::from(s.to_string()))
-            .collect::<Array>()
-    });
-    engine.register_get("not_after", |c: &mut Certificate| {
-        crate::pki::rfc3339(c.not_after())
-    });
+    // The certificate's fields as properties: `cert.subject`, `cert.serial`, ...
+    prop!(engine, "subject", ["cert: Cert", "String"],
+        "The subject in openssl's one-line form (`O = Cockroach, CN = root`).",
+        |c: &mut Certificate| -> FnResult<String> {
+            c.subject().map(|s| s.to_string()).map_err(|e| rt(format!("cert.subject: {e}")))
+        });
+    prop!(engine, "issuer", ["cert: Cert", "String"],
+        "The issuer in openssl's one-line form.",
+        |c: &mut Certificate| -> FnResult<String> {
+            c.issuer().map(|s| s.to_string()).map_err(|e| rt(format!("cert.issuer: {e}")))
+        });
+    prop!(engine, "serial", ["cert: Cert", "String"],
+        "The serial number, uppercase hex.",
+        |c: &mut Certificate| c.serial_hex());
+    prop!(engine, "fingerprint", ["cert: Cert", "String"],
+        "The SHA-256 fingerprint, uppercase hex with colons (openssl x509 -fingerprint -sha256).",
+        |c: &mut Certificate| c.fingerprint_sha256());
+    prop!(engine, "sans", ["cert: Cert", "Array"],
+        "The subjectAltName entries, typed: `DNS:x`, `IP:1.2.3.4`, `URI:...`, `email:...`.",
+        |c: &mut Certificate| -> Array {
+            c.sans().iter().map(|s| Dynamic::from(s.to_string())).collect()
+        });
+    prop!(engine, "not_after", ["cert: Cert", "String"],
+        "The end of validity, RFC 3339 UTC (`2027-01-02T08:56:53Z`).",
+        |c: &mut Certificate| crate::pki::rfc3339(c.not_after()));
 }
 
 /// `load_cert(path)`: the first certificate of the file.

@@ -28,15 +28,14 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, "pem", ["csr: Csr", "String"],
         "The CSR as PEM text.",
         |c: Csr| c.pem());
-    engine.register_get("subject", |c: &mut Csr| {
-        c.subject().map(|s| s.to_string()).unwrap_or_default()
-    });
-    engine.register_get("sans", |c: &mut Csr| {
-        c.sans()
-            .iter()
-            .map(|s| Dynamic::from(s.to_string()))
-            .collect::<Array>()
-    });
+    prop!(engine, "subject", ["csr: Csr", "String"],
+        "The requested subject in openssl's one-line form.",
+        |c: &mut Csr| -> FnResult<String> {
+            c.subject().map(|s| s.to_string()).map_err(|e| rt(format!("csr.subject: {e}")))
+        });
+    prop!(engine, "sans", ["csr: Csr", "Array"],
+        "The requested subjectAltName entries, typed: `DNS:x`, `IP:1.2.3.4`, `URI:...`, `email:...`.",
+        |c: &mut Csr| -> Array { c.sans().iter().map(|s| Dynamic::from(s.to_string())).collect() });
 }
 
 /// `new_csr(key, opts)`.

@@ -46,8 +46,12 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, "pem", ["key: Key", "format: &str", "String"],
         "The key as PEM in a format: \"pkcs8\", \"pkcs1\" (RSA) or \"sec1\" (EC).",
         pem_in);
-    engine.register_get("spec", |k: &mut Key| k.spec().to_string());
-    engine.register_get("kind", |k: &mut Key| k.describe());
+    prop!(engine, "spec", ["key: Key", "String"],
+        "The key's spec as gen_key and batches take it: `rsa:2048`, `ecdsa:384`.",
+        |k: &mut Key| k.spec().to_string());
+    prop!(engine, "kind", ["key: Key", "String"],
+        "The key in words: `RSA 2048`, `ECDSA P-384`.",
+        |k: &mut Key| k.describe());
 }
 
 /// `gen_key(algorithm, size)`.

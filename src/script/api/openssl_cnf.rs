@@ -84,7 +84,9 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         expanded), default_days, default_crl_days, default_md, copy_extensions, unique_subject,
         policy, x509_extensions; absent settings are left out.",
         |cnf: &mut Cnf| ca_settings(cnf));
-    engine.register_get("sections", |cnf: &mut Cnf| -> Array {
+    prop!(engine, "sections", ["cnf: Cnf", "Array"],
+        "The section names in the order they first appear, `default` first.",
+        |cnf: &mut Cnf| -> Array {
         cnf.sections().map(|s| Dynamic::from(s.to_string())).collect()
     });
 }

@@ -66,14 +66,18 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     func!(engine, ctx => c, "load_crl", ["path: &str", "Crl"],
         "Loads a CRL (PEM or DER).",
         move |path: &str| load_crl(&c, path));
-    engine.register_get("revoked", |crl: &mut Crl| -> FnResult<rhai::Array> {
+    prop!(engine, "revoked", ["crl: Crl", "Array"],
+        "The serials the CRL lists, uppercase hex, in its order.",
+        |crl: &mut Crl| -> FnResult<rhai::Array> {
         Ok(crl.revoked().map_err(rt)?.into_iter().map(|r| Dynamic::from(r.serial.to_hex())).collect())
     });
     func!(engine, "expires_within", ["crl: Crl", "window: &str", "bool"],
         "True when the CRL's nextUpdate is within WINDOW from now (\"7d\", \"12h\"), or past, or
         absent: time to publish a new one before verifiers (nginx ssl_crl) refuse every client.",
         |crl: &mut Crl, window: &str| crl_expires_within(crl, window));
-    engine.register_get("number", |crl: &mut Crl| -> FnResult<String> {
+    prop!(engine, "number", ["crl: Crl", "String"],
+        "The CRL number, uppercase hex; empty when the CRL has none.",
+        |crl: &mut Crl| -> FnResult<String> {
         Ok(crl.number().map_err(rt)?.map(|n| n.to_hex()).unwrap_or_default())
     });
 }
