@@ -147,6 +147,16 @@ fn readme_rhai_blocks_run() {
 }
 
 /// The script functions `pkirun functions --json` lists, by name.
+/// The README's "Functions by area" table.
+fn function_table() -> String {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    readme
+        .split_once("Functions by area")
+        .and_then(|(_, rest)| rest.split("\n\n").find(|p| p.trim_start().starts_with('|')))
+        .expect("README.md has a `Functions by area` table")
+        .to_string()
+}
+
 fn function_names(dir: &Dir) -> BTreeSet<String> {
     let out = dir.pkirun(&["functions", "--json"]).success().stdout();
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -160,11 +170,7 @@ fn function_names(dir: &Dir) -> BTreeSet<String> {
 
 #[test]
 fn readme_function_table_names_only_registered_functions() {
-    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
-    let table = readme
-        .split_once("Functions by area")
-        .and_then(|(_, rest)| rest.split("\n\n").find(|p| p.trim_start().starts_with('|')))
-        .expect("README.md has a `Functions by area` table");
+    let table = function_table();
     let known = function_names(&Dir::new());
     let mut checked = 0;
     for cell in table.split('`').skip(1).step_by(2) {
@@ -193,11 +199,7 @@ fn readme_function_table_names_only_registered_functions() {
 
 #[test]
 fn every_script_property_has_a_doc_and_is_named_in_the_readme_table() {
-    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
-    let table = readme
-        .split_once("Functions by area")
-        .and_then(|(_, rest)| rest.split("\n\n").find(|p| p.trim_start().starts_with('|')))
-        .expect("README.md has a `Functions by area` table");
+    let table = function_table();
     let properties = pkirun::script::properties();
     assert!(properties.len() >= 15, "{properties:?}");
     for p in &properties {

@@ -390,19 +390,7 @@ pub struct FunctionDoc {
 /// [`AREAS`], and within an area by name.
 #[must_use]
 pub fn functions() -> Vec<FunctionDoc> {
-    let Ok(ws) = Workspace::new(".") else {
-        return Vec::new();
-    };
-    let ctx = Arc::new(Ctx::new(ws, &Options::default()));
-    AREAS
-        .iter()
-        .flat_map(|(area, register)| {
-            let mut engine = Engine::new();
-            register_types(&mut engine);
-            register(&mut engine, &ctx);
-            documented(&engine, area)
-        })
-        .collect()
+    registered(false)
 }
 
 /// Every property scripts can read (`cert.subject`), area by area: its signature as Rhai's
@@ -410,6 +398,11 @@ pub fn functions() -> Vec<FunctionDoc> {
 /// functions only; the README's table names these.
 #[must_use]
 pub fn properties() -> Vec<FunctionDoc> {
+    registered(true)
+}
+
+/// The functions (`getters` false) or the property getters (`getters` true) of every area.
+fn registered(getters: bool) -> Vec<FunctionDoc> {
     let Ok(ws) = Workspace::new(".") else {
         return Vec::new();
     };
@@ -420,15 +413,9 @@ pub fn properties() -> Vec<FunctionDoc> {
             let mut engine = Engine::new();
             register_types(&mut engine);
             register(&mut engine, &ctx);
-            metadata(&engine, area, true)
+            metadata(&engine, area, getters)
         })
         .collect()
-}
-
-/// The functions registered into `engine` (without property getters), as Rhai's metadata
-/// orders them (by name), marked with their `area`.
-fn documented(engine: &Engine, area: &'static str) -> Vec<FunctionDoc> {
-    metadata(engine, area, false)
 }
 
 /// The functions (`getters` false) or the property getters (`getters` true) registered into

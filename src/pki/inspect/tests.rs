@@ -4,20 +4,33 @@
 use super::*;
 use crate::pki::colon_hex;
 
-const CA: &[u8] = include_bytes!("../../../tests/data/inspect/ca.pem");
-const CA_TXT: &str = include_str!("../../../tests/data/inspect/ca.txt");
+/// A fixture: a document and openssl's `-text` output for it.
+struct Sample {
+    pem: &'static [u8],
+    text: &'static str,
+}
+
+/// The fixture `tests/data/inspect/NAME.pem` with its `NAME.txt`.
+macro_rules! sample {
+    ($name:literal) => {
+        Sample {
+            pem: include_bytes!(concat!("../../../tests/data/inspect/", $name, ".pem")),
+            text: include_str!(concat!("../../../tests/data/inspect/", $name, ".txt")),
+        }
+    };
+}
+
+const CA: Sample = sample!("ca");
+const LEAF: Sample = sample!("leaf");
+const CSR: Sample = sample!("leaf.csr");
+const EC384: Sample = sample!("ec384");
+const MISC: Sample = sample!("misc");
+
+// The keys, in the three encodings, and a request whose signature does not verify.
 const CA_KEY: &[u8] = include_bytes!("../../../tests/data/inspect/ca-key.pkcs1.pem");
-const LEAF: &[u8] = include_bytes!("../../../tests/data/inspect/leaf.pem");
-const LEAF_TXT: &str = include_str!("../../../tests/data/inspect/leaf.txt");
 const LEAF_KEY: &[u8] = include_bytes!("../../../tests/data/inspect/leaf-key.pkcs8.pem");
-const CSR: &[u8] = include_bytes!("../../../tests/data/inspect/leaf.csr.pem");
-const CSR_TXT: &str = include_str!("../../../tests/data/inspect/leaf.csr.txt");
-const CSR_TAMPERED: &[u8] = include_bytes!("../../../tests/data/inspect/leaf.csr.tampered.pem");
-const EC384: &[u8] = include_bytes!("../../../tests/data/inspect/ec384.pem");
-const EC384_TXT: &str = include_str!("../../../tests/data/inspect/ec384.txt");
 const EC384_KEY: &[u8] = include_bytes!("../../../tests/data/inspect/ec384-key.sec1.pem");
-const MISC: &[u8] = include_bytes!("../../../tests/data/inspect/misc.pem");
-const MISC_TXT: &str = include_str!("../../../tests/data/inspect/misc.txt");
+const CSR_TAMPERED: &[u8] = include_bytes!("../../../tests/data/inspect/leaf.csr.tampered.pem");
 
 const CA_SKI: &str = "C3:8C:97:79:9E:86:19:06:C9:88:A9:21:AA:B4:53:C9:A9:39:00:94";
 
@@ -98,7 +111,7 @@ fn assert_matches_openssl(ours: &str, openssl: &str) {
 
 #[test]
 fn rsa_ca_certificate() {
-    let c = cert(CA);
+    let c = cert(CA.pem);
     let name = NameInfo {
         text: "O = Cockroach, CN = Cockroach CA".into(),
         fields: vec![field("O", "Cockroach"), field("CN", "Cockroach CA")],
@@ -178,12 +191,12 @@ fn rsa_ca_certificate() {
         "            X509v3 Key Usage: critical\n                \
          Digital Signature, Certificate Sign, CRL Sign\n"
     ));
-    assert_matches_openssl(&text, CA_TXT);
+    assert_matches_openssl(&text, CA.text);
 }
 
 #[test]
 fn leaf_certificate_with_critical_san() {
-    let c = cert(LEAF);
+    let c = cert(LEAF.pem);
     assert_eq!(c.version, 3);
     assert_eq!(
         c.serial,
@@ -297,12 +310,12 @@ fn leaf_certificate_with_critical_san() {
          DNS:localhost, DNS:node.example.io, IP Address:127.0.0.1"
     ));
     assert!(text.contains("            Public Key Algorithm: id-ecPublicKey\n"));
-    assert_matches_openssl(&text, LEAF_TXT);
+    assert_matches_openssl(&text, LEAF.text);
 }
 
 #[test]
 fn ecdsa_p384_certificate() {
-    let c = cert(EC384);
+    let c = cert(EC384.pem);
     assert_eq!(c.signature_algorithm, "ecdsa-with-SHA384");
     assert_eq!(c.serial, "01:02:03:04:05:06:07:08:09:0a");
     assert_eq!(c.public_key, ecdsa(384, "P-384"));
@@ -329,12 +342,12 @@ fn ecdsa_p384_certificate() {
     assert!(
         text.contains("                ASN1 OID: secp384r1\n                NIST CURVE: P-384\n")
     );
-    assert_matches_openssl(&text, EC384_TXT);
+    assert_matches_openssl(&text, EC384.text);
 }
 
 #[test]
 fn less_common_extensions_render_like_openssl() {
-    let c = cert(MISC);
+    let c = cert(MISC.pem);
     assert_eq!(c.serial, "7f:ff:ff:ff:ff:ff:ff:ff");
     assert_eq!(
         c.subject.text,
@@ -386,12 +399,12 @@ fn less_common_extensions_render_like_openssl() {
     assert!(c.self_signed);
     let text = c.to_text();
     assert!(text.contains("        Serial Number: 9223372036854775807 (0x7fffffffffffffff)\n"));
-    assert_matches_openssl(&text, MISC_TXT);
+    assert_matches_openssl(&text, MISC.text);
 }
 
 #[test]
 fn csr_with_requested_extensions() {
-    let c = csr(CSR);
+    let c = csr(CSR.pem);
     assert_eq!(
         c.subject.text,
         "C = US, O = Cockroach, OU = db, OU = ops, CN = node"
@@ -445,7 +458,7 @@ fn csr_with_requested_extensions() {
         "            Requested Extensions:\n                X509v3 Basic Constraints:\n"
     ));
     assert!(text.ends_with("Certificate request self-signature ok\n"));
-    assert_matches_openssl(&text, CSR_TXT);
+    assert_matches_openssl(&text, CSR.text);
 }
 
 #[test]
@@ -511,7 +524,7 @@ fn private_keys_in_all_three_formats() {
 #[test]
 fn bundles_keep_file_order_and_errors() {
     let mut bundle = Vec::new();
-    for part in [LEAF, CA, LEAF_KEY] {
+    for part in [LEAF.pem, CA.pem, LEAF_KEY] {
         bundle.extend_from_slice(part);
     }
     let kinds: Vec<&str> = inspect_pem(&bundle)
@@ -540,7 +553,7 @@ fn bundles_keep_file_order_and_errors() {
         inspect_cert_der(b"\x30\x03\x02\x01\x01"),
         Err(Error::InvalidCertificate(_))
     ));
-    let ca_der = parse_blocks(CA).unwrap().remove(0).der;
+    let ca_der = parse_blocks(CA.pem).unwrap().remove(0).der;
     assert!(matches!(
         inspect_csr_der(&ca_der),
         Err(Error::InvalidCsr(_))
@@ -551,12 +564,12 @@ fn bundles_keep_file_order_and_errors() {
         inspect_cert_der(&trailing),
         Err(Error::InvalidCertificate(_))
     ));
-    assert_eq!(inspect_cert_der(&ca_der).unwrap(), cert(CA));
+    assert_eq!(inspect_cert_der(&ca_der).unwrap(), cert(CA.pem));
 }
 
 #[test]
 fn json_has_kind_tags() {
-    let items = inspect_pem(&[CA, CSR, LEAF_KEY].concat()).unwrap();
+    let items = inspect_pem(&[CA.pem, CSR.pem, LEAF_KEY].concat()).unwrap();
     let json = serde_json::to_value(&items).unwrap();
     assert_eq!(json[0]["kind"], "certificate");
     assert_eq!(

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Engine, Map};
 
 use super::files::write_text;
 use super::write_options::key_options;
-use super::{FnResult, at};
+use super::{FnResult, at, name_text, texts};
 use crate::pki::{Certificate, Key};
 use crate::script::{Ctx, rt};
 use crate::workspace::WriteOptions;
@@ -45,14 +45,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     // The certificate's fields as properties: `cert.subject`, `cert.serial`, ...
     prop!(engine, "subject", ["cert: Cert", "String"],
         "The subject in openssl's one-line form (`O = Cockroach, CN = root`).",
-        |c: &mut Certificate| -> FnResult<String> {
-            c.subject().map(|s| s.to_string()).map_err(|e| rt(format!("cert.subject: {e}")))
-        });
+        |c: &mut Certificate| name_text("cert.subject", c.subject()));
     prop!(engine, "issuer", ["cert: Cert", "String"],
         "The issuer in openssl's one-line form.",
-        |c: &mut Certificate| -> FnResult<String> {
-            c.issuer().map(|s| s.to_string()).map_err(|e| rt(format!("cert.issuer: {e}")))
-        });
+        |c: &mut Certificate| name_text("cert.issuer", c.issuer()));
     prop!(engine, "serial", ["cert: Cert", "String"],
         "The serial number, uppercase hex.",
         |c: &mut Certificate| c.serial_hex());
@@ -61,9 +57,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         |c: &mut Certificate| c.fingerprint_sha256());
     prop!(engine, "sans", ["cert: Cert", "Array"],
         "The subjectAltName entries, typed: `DNS:x`, `IP:1.2.3.4`, `URI:...`, `email:...`.",
-        |c: &mut Certificate| -> Array {
-            c.sans().iter().map(|s| Dynamic::from(s.to_string())).collect()
-        });
+        |c: &mut Certificate| texts(c.sans()));
     prop!(engine, "not_after", ["cert: Cert", "String"],
         "The end of validity, RFC 3339 UTC (`2027-01-02T08:56:53Z`).",
         |c: &mut Certificate| crate::pki::rfc3339(c.not_after()));

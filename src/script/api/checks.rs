@@ -47,10 +47,7 @@ pub(crate) fn register(engine: &mut Engine, _ctx: &Arc<Ctx>) {
 
 /// `parse_sans(what, sans)`: the SANs, typed, as strings.
 fn parse_sans(what: &str, sans: Dynamic) -> FnResult<Array> {
-    Ok(convert::sans(what, &sans)?
-        .iter()
-        .map(|s| Dynamic::from(s.to_string()))
-        .collect())
+    Ok(super::texts(convert::sans(what, &sans)?))
 }
 
 /// `parse_ip(what, value)`: the address in canonical form.

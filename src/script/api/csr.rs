@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Dynamic, Engine, Map};
 
 use super::files::write_text;
-use super::{FnResult, at};
+use super::{FnResult, at, name_text, texts};
 use crate::pki::{Csr, CsrParams, Key, Usages};
 use crate::script::convert::{self, ConvResult};
 use crate::script::{Ctx, rt};
@@ -30,12 +30,10 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
         |c: Csr| c.pem());
     prop!(engine, "subject", ["csr: Csr", "String"],
         "The requested subject in openssl's one-line form.",
-        |c: &mut Csr| -> FnResult<String> {
-            c.subject().map(|s| s.to_string()).map_err(|e| rt(format!("csr.subject: {e}")))
-        });
+        |c: &mut Csr| name_text("csr.subject", c.subject()));
     prop!(engine, "sans", ["csr: Csr", "Array"],
         "The requested subjectAltName entries, typed: `DNS:x`, `IP:1.2.3.4`, `URI:...`, `email:...`.",
-        |c: &mut Csr| -> Array { c.sans().iter().map(|s| Dynamic::from(s.to_string())).collect() });
+        |c: &mut Csr| texts(c.sans()));
 }
 
 /// `new_csr(key, opts)`.

@@ -28,6 +28,24 @@ use rhai::EvalAltResult;
 /// position).
 pub(crate) type FnResult<T> = Result<T, Box<EvalAltResult>>;
 
+/// Each item's text, as a script array (SANs as `DNS:x`, section names, ...).
+fn texts<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> rhai::Array {
+    items
+        .into_iter()
+        .map(|item| rhai::Dynamic::from(item.to_string()))
+        .collect()
+}
+
+/// A certificate's or request's name as its property gives it (`O = Cockroach, CN = root`), or
+/// the decoding error, named by the property (`cert.subject`).
+fn name_text(
+    property: &str,
+    name: crate::pki::Result<crate::pki::DistinguishedName>,
+) -> FnResult<String> {
+    name.map(|n| n.to_string())
+        .map_err(|e| format!("{property}: {e}").into())
+}
+
 /// Prefixes a core error with the file it concerns: "`ca.key`: ...".
 fn at(path: &str) -> impl Fn(crate::pki::Error) -> Box<EvalAltResult> + '_ {
     move |e| format!("`{path}`: {e}").into()

@@ -87,7 +87,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<Ctx>) {
     prop!(engine, "sections", ["cnf: Cnf", "Array"],
         "The section names in the order they first appear, `default` first.",
         |cnf: &mut Cnf| -> Array {
-        cnf.sections().map(|s| Dynamic::from(s.to_string())).collect()
+        super::texts(cnf.sections())
     });
 }
 
@@ -122,11 +122,7 @@ fn extensions(cnf: &Cnf, section: &str) -> FnResult<Map> {
 }
 
 fn strings(items: &[String]) -> Dynamic {
-    items
-        .iter()
-        .map(|s| Dynamic::from(s.clone()))
-        .collect::<Array>()
-        .into()
+    super::texts(items).into()
 }
 
 fn subject_array(pairs: &[(String, String)]) -> Dynamic {
