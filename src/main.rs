@@ -118,7 +118,7 @@ struct Cli {
     quiet: bool,
 
     /// Print each batch's summary as one JSON object on stdout (for machines) instead of a
-    /// line on stderr.
+    /// line on stderr; stdout then carries JSON only (the script's own lines go to stderr).
     #[arg(long)]
     json: bool,
 

@@ -131,10 +131,9 @@ fn dry_run(dir: &Dir, case: &Case) -> serde_json::Value {
         .stdout();
     let after = (dir.state(), directories(dir.path()));
     assert_eq!(after, before, "{}: the dry run wrote", case.script);
-    // The script's own lines come first; the plan is the last JSON document.
-    let start = out.rfind("\n{").map_or(0, |i| i + 1);
-    serde_json::from_str(&out[start..])
-        .unwrap_or_else(|e| panic!("{}: no plan in the output ({e}):\n{out}", case.script))
+    // stdout is the plan alone (the script's own lines go to stderr with --json).
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("{}: stdout is not the plan ({e}):\n{out}", case.script))
 }
 
 /// A path with a random serial in its name (easy-rsa's `certs_by_serial/SERIAL.pem`) as one
@@ -249,6 +248,8 @@ fn exec_steps_are_listed_not_run() {
         .success()
         .stdout();
     assert!(out.contains("  run      mkdir -p out (not run)"), "{out}");
+    // The script's own lines say they report what was not done.
+    assert!(out.contains("\n(dry run) ca.crt: CN = 10.0.0.1\n"), "{out}");
     assert!(
         out.contains("  run      cp ca.crt server.crt server.key out/ (not run)"),
         "{out}"

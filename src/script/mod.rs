@@ -241,9 +241,18 @@ fn build(ws: Workspace, opts: &Options, script_dir: Option<&Path>) -> (Engine, A
     let mut engine = Engine::new();
     engine.set_max_expr_depths(256, 128);
     // `print` goes to stdout, which may be a pipe the reader closed (`pkirun SCRIPT | head`):
-    // the procedure goes on writing its files; only its messages have nowhere to go.
-    engine.on_print(|text| {
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    // the procedure goes on writing its files; only its messages have nowhere to go. With
+    // --json, stdout carries only JSON (batch summaries, a dry run's plan) and the script's
+    // lines go to stderr; in a dry run they say so, since what they report is not done.
+    let (json, dry_run) = (opts.json, ws.is_dry_run());
+    engine.on_print(move |text| {
+        let _ = match (json, dry_run) {
+            (true, _) => writeln!(std::io::stderr().lock(), "{text}"),
+            (false, true) if !text.is_empty() => {
+                writeln!(std::io::stdout().lock(), "(dry run) {text}")
+            }
+            (false, _) => writeln!(std::io::stdout().lock(), "{text}"),
+        };
     });
     opts.limits.apply(&mut engine, opts.interrupt.clone());
     register_types(&mut engine);
