@@ -11,7 +11,7 @@ use thiserror::Error;
 use super::cert::Certificate;
 use super::oneline::subject_oneline;
 use super::reason::Reason;
-use super::serial::Serial;
+use super::serial::{Serial, SerialError};
 
 /// What can go wrong reading or changing the issuance database.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -27,22 +27,9 @@ pub enum DatabaseError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A `serial` or `crlnumber` file that does not hold one hex number.
-    #[error("`{file}`: {reason}")]
-    BadNumberFile {
-        /// The file, as the caller named it.
-        file: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A serial number given by a person that does not parse.
-    #[error("invalid serial `{value}`: {reason}")]
-    InvalidSerial {
-        /// The text as given.
-        value: String,
-        /// Why it was refused.
-        reason: String,
-    },
+    /// A serial, or a `serial` or `crlnumber` file, that does not parse.
+    #[error(transparent)]
+    Serial(#[from] SerialError),
     /// A serial the database does not hold.
     #[error("serial `{0}` is not in the database (this CA did not issue it)")]
     UnknownSerial(Serial),
@@ -325,8 +312,9 @@ impl Entry {
     pub fn of_certificate(cert: &Certificate) -> Result<Entry, DatabaseError> {
         let subject = cert
             .subject_der()
-            .map_err(|e| DatabaseError::Certificate(e.to_string()))
-            .and_then(|der| subject_oneline(&der))?;
+            .map_err(|e| e.to_string())
+            .and_then(|der| subject_oneline(&der).map_err(|e| e.to_string()))
+            .map_err(DatabaseError::Certificate)?;
         Ok(Entry {
             status: Status::Valid,
             expiry: IndexTime::from_system_time(cert.not_after()),

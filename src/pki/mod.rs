@@ -53,7 +53,7 @@ pub use profile::{
 pub use pubkey::PublicKey;
 pub use reason::Reason;
 pub use san::{San, validate_dns};
-pub use serial::Serial;
+pub use serial::{Serial, SerialError};
 pub use usage::{
     EXT_KEY_USAGE_NAMES, KEY_USAGE_NAMES, KNOWN_EXT_KEY_USAGES, KNOWN_KEY_USAGES, Usages,
     ext_key_usage_by_name, ext_key_usage_name, key_usage_by_name, key_usage_name,

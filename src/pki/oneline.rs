@@ -4,8 +4,6 @@
 use der::{Decode, Tagged};
 use x509_cert::name::Name;
 
-use super::index::DatabaseError;
-
 /// openssl's short names for the attributes `X509_NAME_oneline` prints by name; any other
 /// attribute is printed as its dotted OID, as openssl does for an OID it has no name for.
 const SHORT_NAMES: &[(&str, &str)] = &[
@@ -44,9 +42,9 @@ const SHORT_NAMES: &[(&str, &str)] = &[
 /// `openssl ca -revoke` compares this text with the one it computes, so it must be exact.
 ///
 /// # Errors
-/// [`DatabaseError::Certificate`] for undecodable DER.
-pub fn subject_oneline(name_der: &[u8]) -> Result<String, DatabaseError> {
-    let name = Name::from_der(name_der).map_err(|e| DatabaseError::Certificate(e.to_string()))?;
+/// DER that does not decode as a name.
+pub fn subject_oneline(name_der: &[u8]) -> Result<String, der::Error> {
+    let name = Name::from_der(name_der)?;
     let mut out = String::new();
     for rdn in name.iter_rdn() {
         for (j, atv) in rdn.iter().enumerate() {

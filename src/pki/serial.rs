@@ -4,7 +4,27 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::index::DatabaseError;
+/// A serial number, or a `serial` / `crlnumber` file, that does not parse.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SerialError {
+    /// A `serial` or `crlnumber` file that does not hold one hex number.
+    #[error("`{file}`: {reason}")]
+    BadNumberFile {
+        /// The file, as the caller named it.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A serial number given by a person that does not parse.
+    #[error("invalid serial `{value}`: {reason}")]
+    InvalidSerial {
+        /// The text as given.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+}
 
 /// A non-negative serial number (certificate serial or CRL number), as its big-endian bytes
 /// without leading zeros.
@@ -23,9 +43,9 @@ impl Serial {
     /// colons (`0A:1B`, as `openssl x509 -serial` and `-text` print it).
     ///
     /// # Errors
-    /// [`DatabaseError::InvalidSerial`] for empty input or a character that is not hex.
-    pub fn parse_hex(text: &str) -> Result<Serial, DatabaseError> {
-        let bad = |reason: &str| DatabaseError::InvalidSerial {
+    /// [`SerialError::InvalidSerial`] for empty input or a character that is not hex.
+    pub fn parse_hex(text: &str) -> Result<Serial, SerialError> {
+        let bad = |reason: &str| SerialError::InvalidSerial {
             value: text.to_string(),
             reason: reason.to_string(),
         };
@@ -52,9 +72,9 @@ impl Serial {
     /// even number of digits on the first line.
     ///
     /// # Errors
-    /// [`DatabaseError::BadNumberFile`] naming `file` when openssl would refuse it too.
-    pub fn parse_file(text: &[u8], file: &str) -> Result<Serial, DatabaseError> {
-        let bad = |reason: String| DatabaseError::BadNumberFile {
+    /// [`SerialError::BadNumberFile`] naming `file` when openssl would refuse it too.
+    pub fn parse_file(text: &[u8], file: &str) -> Result<Serial, SerialError> {
+        let bad = |reason: String| SerialError::BadNumberFile {
             file: file.to_string(),
             reason,
         };
