@@ -30,3 +30,31 @@ fn a_closed_stdout_does_not_stop_a_procedure() {
         assert!(dir.join(file).exists(), "{file} missing");
     }
 }
+
+/// With `--json`, stdout is JSON only: each batch's summary, one object a line; what the script
+/// prints goes to stderr.
+#[test]
+fn with_json_stdout_holds_only_the_batch_summaries() {
+    let dir = Dir::new();
+    let run = dir
+        .run_script(
+            r#"print("making a CA");
+let ca = new_ca(gen_key("ecdsa", 256), #{ subject: "CN=Output CA", days: 30 });
+print("issuing");
+ca.issue_batch([#{ name: "a", cn: "a" }, #{ name: "b", cn: "b" }],
+               #{ key: "ecdsa:256", profile: "client", days: 7, out: "certs/{name}" });
+print("done");"#,
+            &["--json", "--quiet"],
+        )
+        .success();
+    let stdout = run.stdout();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(summary["batch"], "issued");
+    assert_eq!(summary["issued"], 2);
+    let stderr = run.stderr();
+    for line in ["making a CA", "issuing", "done"] {
+        assert!(stderr.contains(line), "{stderr}");
+    }
+}
