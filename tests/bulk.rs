@@ -582,23 +582,13 @@ ca.issue_batch("inventory.jsonl", #{ out: "jsonl/{name}", profile: "server" });
     )
     .success();
     // The same subject through openssl req -subj (one value per attribute, OU twice).
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    dir.openssl_p256_csr_with(
         "o.key",
-        "-out",
-        "o.csr",
-        "-utf8",
-        "-subj",
         "/C=DE/ST=Baden-Württemberg; Süd/L=Frankfurt am Main, Hessen/O=Acme Widgets, Ltd; Inc\
          /OU=Ops/OU=Dev Team/CN=Node, One; \"é\"",
-    ]);
+        "o.csr",
+        &["-utf8"],
+    );
     let openssl = rfc2253_subject(&dir, "req", "o.csr");
     assert_eq!(
         openssl,

@@ -128,21 +128,7 @@ fn openssl_ca_revokes_issues_and_makes_crls_on_a_database_pkirun_wrote() {
         "keyCompromise",
     ]);
     // openssl issues on the same database, with the next serial from our `serial` file.
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "o.key",
-        "-out",
-        "o.csr",
-        "-subj",
-        "/CN=by openssl",
-    ]);
+    dir.openssl_p256_csr("o.key", "/CN=by openssl", "o.csr");
     dir.openssl(&[
         "ca", "-config", "ca.cnf", "-batch", "-in", "o.csr", "-out", "o.crt",
     ]);
@@ -199,21 +185,11 @@ fn pkirun_reads_what_openssl_ca_writes_byte_for_byte() {
         ("c", &[][..]),
         ("d", &[][..]),
     ] {
-        dir.openssl(&[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
+        dir.openssl_p256_csr(
             &format!("{cn}.key"),
-            "-out",
-            &format!("{cn}.csr"),
-            "-subj",
             &format!("/O=x/CN={cn}"),
-        ]);
+            &format!("{cn}.csr"),
+        );
         let mut args = vec![
             "ca",
             "-config",

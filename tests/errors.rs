@@ -270,15 +270,7 @@ fn load_key_refuses_malformed_pem_naming_the_file() {
 #[test]
 fn load_key_refuses_truncated_pem_naming_the_file() {
     let dir = Dir::new();
-    dir.openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        "whole.key",
-    ]);
+    dir.openssl_ec_key("P-256", "whole.key");
     dir.create("cut.key", truncated(&dir, "whole.key", 3));
     let err = fails(&dir, "let key = load_key(\"cut.key\");\n", &[]);
     assert_eq!(

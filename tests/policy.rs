@@ -405,21 +405,7 @@ fn openssl_ca_dated(dir: &Dir, start: &str, end: &str) {
     );
     dir.create("index.txt", "");
     dir.create("serial", "01\n");
-    dir.openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca-key.pem",
-        "-out",
-        "ca.csr",
-        "-subj",
-        "/CN=Dated CA",
-    ]);
+    dir.openssl_p256_csr("ca-key.pem", "/CN=Dated CA", "ca.csr");
     dir.openssl(&[
         "ca",
         "-batch",

@@ -389,15 +389,7 @@ fn openssl_cert(
 ) {
     let key = key.map_or_else(|| format!("{name}.key"), |k| format!("{k}.key"));
     if !dir.join(&key).exists() {
-        dir.openssl(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &key,
-        ]);
+        dir.openssl_ec_key("P-256", &key);
     }
     let ext_file = format!("{name}.cnf");
     let aki = if issuer.is_some() {
