@@ -6,7 +6,7 @@ use rhai::{Dynamic, Engine, Map};
 
 use super::{FnResult, at};
 use crate::pki::ca_dir::CaDir;
-use crate::pki::{Ca, Certificate, Csr, Key, KeySpec, Profile, Serial};
+use crate::pki::{Ca, Certificate, Csr, Database, Key, KeySpec, Profile, Serial};
 use crate::script::convert::{self, PROFILE_KEYS};
 use crate::script::{Ctx, rt};
 
@@ -120,6 +120,8 @@ fn load_ca_dir(ctx: &Ctx, path: &str) -> FnResult<Ca> {
         return Err(rt("load_ca: the layout names no certificate or key"));
     };
     let mut ca = load_ca(ctx, cert, key)?;
+    // Read once: refused here when damaged, and what sequence numbering goes on from.
+    let db = super::revocation::load_database(ctx, &files)?;
     if files.numbers_in_sequence() {
         let text = ctx.ws.read(&files.serial).map_err(|e| {
             rt(format!(
@@ -128,12 +130,12 @@ fn load_ca_dir(ctx: &Ctx, path: &str) -> FnResult<Ca> {
             ))
         })?;
         let said = Serial::parse_file(&text, &files.serial).map_err(rt)?;
-        let next = next_unrecorded(ctx, &files, said)?;
+        let next = next_unrecorded(&db, &files, said);
         ca = ca
             .numbered_from(next)
             .map_err(|e| rt(format!("`{}`: {e}", files.serial)))?;
     }
-    super::revocation::bind(ctx, &ca, files)?;
+    super::revocation::remember(ctx, &ca, files)?;
     Ok(ca)
 }
 
@@ -141,21 +143,20 @@ fn load_ca_dir(ctx: &Ctx, path: &str) -> FnResult<Ca> {
 /// one after the highest its database records when that is further on. A run stopped before it
 /// wrote `serial` leaves the file behind the database; numbering from the file would give a
 /// second certificate a serial already issued.
-fn next_unrecorded(ctx: &Ctx, files: &CaDir, said: Serial) -> FnResult<Serial> {
-    let db = super::revocation::load_database(ctx, files)?;
+fn next_unrecorded(db: &Database, files: &CaDir, said: Serial) -> Serial {
     let Some(highest) = db.highest_serial() else {
-        return Ok(said);
+        return said;
     };
     let after = highest.next();
     if after <= said {
-        return Ok(said);
+        return said;
     }
     eprintln!(
         "warning: `{}` says {said} but `{}` records serials up to {highest}: numbering from \
          {after} (a run that stopped before it wrote `{}` leaves it behind)",
         files.serial, files.database, files.serial
     );
-    Ok(after)
+    after
 }
 
 /// `ca.sign(csr, opts)`; its notes are printed when the run succeeds.

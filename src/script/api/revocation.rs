@@ -149,6 +149,11 @@ fn use_database(ctx: &Ctx, ca: &Ca, dir: &str) -> FnResult<()> {
 /// database is refused before anything is signed).
 pub(crate) fn bind(ctx: &Ctx, ca: &Ca, files: CaDir) -> FnResult<()> {
     load_database(ctx, &files)?;
+    remember(ctx, ca, files)
+}
+
+/// Binds `ca` to the records in `files` whose database the caller has read already.
+pub(crate) fn remember(ctx: &Ctx, ca: &Ca, files: CaDir) -> FnResult<()> {
     let mut databases = ctx
         .databases
         .lock()
